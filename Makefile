@@ -1,0 +1,58 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+FLASK  := $(BIN)/flask --app backend
+
+.PHONY: run test install catalogs migrate seed lint format openapi openapi-check messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) catalogs
+
+# Compiled .mo catalogs are build products, never committed.
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile -f -d locales
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo
+
+run: seed
+	@echo "API:  http://$(HOST):$(PORT)/api/v1   docs: http://$(HOST):$(PORT)/api/docs"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check backend tests bench
+	$(BIN)/ruff format --check backend tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix backend tests bench
+	$(BIN)/ruff format backend tests bench
+
+openapi: install
+	$(FLASK) openapi write --format=yaml openapi.yaml
+
+openapi-check: install
+	$(FLASK) openapi write --format=yaml /tmp/openapi-check.yaml
+	diff -u openapi.yaml /tmp/openapi-check.yaml
+
+# Re-extract user-visible strings and merge them into every catalog.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o locales/messages.pot --no-location --sort-output backend
+	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) instance

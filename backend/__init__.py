@@ -1,0 +1,67 @@
+"""The maternal-child health companion backend: the application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response
+
+from backend import config as settings
+from backend import db, errors
+from backend.extensions import api, babel
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, then every domain's init_app."""
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
+    app.config.update(settings.API_SETTINGS)
+    app.config.update(settings.from_env())
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from backend.i18n import select_locale
+
+    db.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_locale=app.config["DEFAULT_LOCALE"],
+        default_timezone="UTC",
+        default_translation_directories=str(settings.INSTANCE_DIR.parent / "locales"),
+    )
+    api.init_app(
+        app,
+        spec_kwargs={
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    errors.init_app(app)
+
+    from backend.domains import DOMAINS
+
+    for domain in DOMAINS:
+        domain.init_app(app, api)
+
+    from backend import cli
+
+    cli.init_app(app)
+    app.after_request(_commit_unit_of_work)
+    return app
+
+
+def _commit_unit_of_work(response: Response) -> Response:
+    """A request is one unit of work: commit once when it succeeded, else roll back."""
+    session = db.Session()
+    if response.status_code < 400:
+        try:
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+    else:
+        session.rollback()
+    return response

@@ -1,0 +1,22 @@
+"""Accounts, roles, tokens, institutions, and the one authorization policy."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+
+from backend.api import Api
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Register the blueprints, the bearer-token loader and the CLI."""
+    from backend.auth import cli, routes, service
+    from backend.db import Session
+
+    api.register_blueprint(routes.blp)
+    api.register_blueprint(routes.admin_blp)
+    app.cli.add_command(cli.create_admin)
+
+    @app.before_request
+    def load_current_user() -> None:
+        token = routes.bearer_token()
+        g.current_user = service.authenticate(Session(), token=token) if token else None

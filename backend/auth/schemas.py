@@ -1,0 +1,86 @@
+"""Request and response bodies for accounts, tokens, institutions and staff."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from backend.api import Schema
+from backend.auth.models import InstitutionKind, Role
+from backend.i18n import _l
+
+PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error=_l("Enter an 11-digit mobile number."))
+PASSWORD = validate.Length(min=8, max=128, error=_l("Use 8 to 128 characters."))
+
+
+class RegisterSchema(Schema):
+    phone = fields.String(required=True, validate=PHONE)
+    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    locale = fields.String(validate=validate.OneOf(["zh_CN", "en"]))
+
+
+class LoginSchema(Schema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class TokenSchema(Schema):
+    access_token = fields.String()
+    token_type = fields.String(metadata={"example": "Bearer"})
+    expires_at = fields.AwareDateTime()
+    user_id = fields.UUID()
+    role = fields.String()
+
+
+class MiniprogramLoginSchema(Schema):
+    code = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=128),
+        metadata={"description": "The code from wx.login(); exchanged server-side for an openid."},
+    )
+
+
+class MiniprogramTokenSchema(TokenSchema):
+    created = fields.Boolean(metadata={"description": "True when a new citizen was created."})
+
+
+class AccountSchema(Schema):
+    """Public shape of a user (signed-up citizen, staff member)."""
+
+    id = fields.UUID(dump_only=True)
+    phone = fields.String()
+    name = fields.String()
+    role = fields.String()
+    institution_id = fields.UUID(allow_none=True)
+
+
+class InstitutionSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf([k.value for k in InstitutionKind]),
+        metadata={
+            "description": "community / township health centre, maternal-child or general hospital"
+        },
+    )
+    district_code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\d{6}$", error=_l("Use the 6-digit administrative code.")),
+    )
+
+
+class InstitutionQueryArgsSchema(Schema):
+    district_code = fields.String()
+
+
+class StaffCreateSchema(Schema):
+    phone = fields.String(required=True, validate=PHONE)
+    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True, validate=validate.OneOf([Role.DOCTOR, Role.EDUCATOR]))
+    institution_id = fields.UUID(required=True)
+
+
+class StaffQueryArgsSchema(Schema):
+    institution_id = fields.UUID()

@@ -1,0 +1,261 @@
+"""Accounts, log-in, tokens, throttling, the mini-program exchange, institutions and staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from backend.auth.models import AccessToken, Institution, LoginFailure, Role, User
+from backend.auth.security import hash_password, new_token, token_digest, verify_password
+from backend.db import utcnow
+from backend.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    UpstreamFailed,
+    invalid,
+)
+from backend.i18n import _l
+
+
+class InvalidCredentials(Exception):
+    """Wrong phone or password (the failure has been recorded)."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: dt.datetime
+    user: User
+
+
+def get_by_phone(session: Session, *, phone: str) -> User | None:
+    """The account with this phone number."""
+    return session.scalars(select(User).where(User.phone == phone)).first()
+
+
+def register_citizen(
+    session: Session,
+    *,
+    phone: str,
+    password: str,
+    name: str | None = None,
+    locale: str | None = None,
+) -> User:
+    """Sign a citizen up with phone + password."""
+    if get_by_phone(session, phone=phone) is not None:
+        raise InvalidInput(
+            _l("Some fields are invalid."),
+            errors={"phone": [_l("This phone number is already registered.")]},
+        )
+    user = User(
+        role=Role.CITIZEN,
+        phone=phone,
+        password_hash=hash_password(password),
+        name=name,
+        locale=locale,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_user(
+    session: Session,
+    *,
+    role: Role,
+    phone: str,
+    password: str,
+    name: str | None,
+    institution_id: uuid.UUID | None = None,
+) -> User:
+    """Create an account of any role (admins via the CLI; doctors and educators via the API)."""
+    if get_by_phone(session, phone=phone) is not None:
+        raise invalid("phone", _l("This phone number is already registered."))
+    if role in (Role.DOCTOR, Role.EDUCATOR):
+        if institution_id is None or session.get(Institution, institution_id) is None:
+            raise invalid("institution_id", _l("No such institution."))
+    user = User(
+        role=role,
+        phone=phone,
+        password_hash=hash_password(password),
+        name=name,
+        institution_id=institution_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def issue_token(session: Session, *, user: User, ttl_seconds: int) -> IssuedToken:
+    """Create a bearer token; only its digest is stored."""
+    token = new_token()
+    expires_at = utcnow() + dt.timedelta(seconds=ttl_seconds)
+    session.add(AccessToken(user_id=user.id, token_hash=token_digest(token), expires_at=expires_at))
+    session.flush()
+    return IssuedToken(token, expires_at, user)
+
+
+def _throttle_check(session: Session, *, keys: Mapping[str, int], window: int) -> None:
+    """Raise 429 when any key has as many recent failures as it is allowed."""
+    since = utcnow() - dt.timedelta(seconds=window)
+    rows = session.execute(
+        select(LoginFailure.key, func.count(), func.min(LoginFailure.at))
+        .where(LoginFailure.key.in_(list(keys)), LoginFailure.at >= since)
+        .group_by(LoginFailure.key)
+    ).all()
+    for key, count, oldest in rows:
+        if count >= keys[key]:
+            retry = max(1, int(window - (utcnow() - oldest).total_seconds()) + 1)
+            raise TooManyRequests(
+                _l("Too many failed log-ins. Try again later."),
+                headers={"Retry-After": str(retry)},
+            )
+
+
+def login(
+    session: Session, *, phone: str, password: str, address: str, settings: Mapping[str, Any]
+) -> IssuedToken:
+    """Check the password under throttling; record a failure or issue a token."""
+    keys = {
+        f"phone:{phone}": settings["LOGIN_MAX_FAILURES_PER_PHONE"],
+        f"addr:{address}": settings["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+    }
+    window = settings["LOGIN_WINDOW_SECONDS"]
+    _throttle_check(session, keys=keys, window=window)
+    user = get_by_phone(session, phone=phone)
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        session.add_all([LoginFailure(key=k) for k in keys])
+        session.flush()
+        raise InvalidCredentials()
+    session.execute(delete(LoginFailure).where(LoginFailure.key == f"phone:{phone}"))
+    return issue_token(session, user=user, ttl_seconds=settings["TOKEN_TTL_SECONDS"])
+
+
+def authenticate(session: Session, *, token: str) -> User | None:
+    """The active user owning this unexpired, unrevoked token."""
+    row = session.scalars(
+        select(AccessToken).where(AccessToken.token_hash == token_digest(token))
+    ).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    return row.user if row.user.is_active else None
+
+
+def revoke(session: Session, *, token: str) -> None:
+    """Log out: the token stops working at once."""
+    row = session.scalars(
+        select(AccessToken).where(AccessToken.token_hash == token_digest(token))
+    ).first()
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+
+
+def revoke_all(session: Session, *, user: User) -> None:
+    """Revoke every token of a user (account deletion, password change)."""
+    for row in session.scalars(
+        select(AccessToken).where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
+    ):
+        row.revoked_at = utcnow()
+    session.flush()
+
+
+# --- mini-program log-in ----------------------------------------------------------------------
+
+
+def exchange_miniprogram_code(*, code: str, settings: Mapping[str, Any]) -> str:
+    """Call the code-to-session endpoint and return the user's openid."""
+    query = urllib.parse.urlencode(
+        {
+            "appid": settings["MINIPROGRAM_APPID"],
+            "secret": settings["MINIPROGRAM_SECRET"],
+            "js_code": code,
+            "grant_type": "authorization_code",
+        }
+    )
+    url = f"{settings['MINIPROGRAM_CODE2SESSION_URL']}?{query}"
+    try:
+        with urllib.request.urlopen(url, timeout=settings["MINIPROGRAM_TIMEOUT_SECONDS"]) as resp:
+            data = json.loads(resp.read().decode() or "{}")
+    except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+        raise UpstreamFailed(_l("The mini-program log-in service did not answer.")) from exc
+    if data.get("errcode"):
+        raise invalid("code", _l("The mini-program log-in code was refused."))
+    openid = data.get("openid")
+    if not isinstance(openid, str) or not openid:
+        raise UpstreamFailed(_l("The mini-program log-in service gave no identity."))
+    return openid
+
+
+def miniprogram_login(
+    session: Session, *, openid: str, current: User | None, settings: Mapping[str, Any]
+) -> tuple[IssuedToken, bool]:
+    """Link the openid to the logged-in citizen, or find or create its citizen.
+
+    Returns the token and whether a new account was created.
+    """
+    owner = session.scalars(select(User).where(User.miniprogram_openid == openid)).first()
+    created = False
+    if current is not None:
+        if owner is not None and owner.id != current.id:
+            raise Conflict(_l("This mini-program identity belongs to another account."))
+        if current.role != Role.CITIZEN:
+            raise invalid("code", _l("Only citizens can log in with the mini-program."))
+        current.miniprogram_openid = openid
+        user = current
+    elif owner is not None:
+        user = owner
+    else:
+        user = User(role=Role.CITIZEN, miniprogram_openid=openid)
+        session.add(user)
+        created = True
+    session.flush()
+    return issue_token(session, user=user, ttl_seconds=settings["TOKEN_TTL_SECONDS"]), created
+
+
+# --- institutions and staff -------------------------------------------------------------------
+
+
+def create_institution(session: Session, *, data: Mapping[str, Any]) -> Institution:
+    """Add an institution."""
+    inst = Institution(**data)
+    session.add(inst)
+    session.flush()
+    return inst
+
+
+def list_institutions(session: Session, *, district_code: str | None = None) -> list[Institution]:
+    """Institutions, optionally in one district, by name."""
+    stmt = select(Institution).order_by(Institution.name)
+    if district_code:
+        stmt = stmt.where(Institution.district_code == district_code)
+    return list(session.scalars(stmt))
+
+
+def get_institution(session: Session, *, institution_id: uuid.UUID) -> Institution:
+    """One institution or NotFound."""
+    inst = session.get(Institution, institution_id)
+    if inst is None:
+        raise NotFound(_l("No such institution."))
+    return inst
+
+
+def list_staff(session: Session, *, institution_id: uuid.UUID | None = None) -> list[User]:
+    """Doctors and educators, optionally of one institution."""
+    stmt = select(User).where(User.role.in_([Role.DOCTOR, Role.EDUCATOR])).order_by(User.name)
+    if institution_id:
+        stmt = stmt.where(User.institution_id == institution_id)
+    return list(session.scalars(stmt))

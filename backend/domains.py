@@ -1,0 +1,11 @@
+"""The domain packages, in registration order (also the tag order of the OpenAPI document).
+
+Dependencies point one way: auth ← handbook ← care ← reminders, regimens, education,
+contraception. A lower domain never imports a higher one; it sends a signal instead.
+"""
+
+from __future__ import annotations
+
+from backend import auth, handbook, ops
+
+DOMAINS = (auth, handbook, ops)

@@ -1,0 +1,14 @@
+"""The family handbook: people, pregnancies, births, children, consent, access."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from backend.api import Api
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Register the blueprint."""
+    from backend.handbook import routes
+
+    api.register_blueprint(routes.blp)

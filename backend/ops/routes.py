@@ -1,0 +1,48 @@
+"""Liveness and readiness probes for the load balancer and the operator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from marshmallow import fields
+from sqlalchemy import text
+
+from backend.api import Blueprint, Schema
+from backend.db import Session
+from backend.errors import DomainError
+from backend.i18n import _l
+
+blp = Blueprint("ops", __name__, url_prefix="", description="Health and readiness")
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+
+
+@blp.route("/healthz")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    @blp.doc(security=[])
+    def get(self) -> Any:
+        """Liveness: the process answers."""
+        return {"status": "ok", "checks": {}}
+
+
+@blp.route("/readyz")
+class Ready(MethodView):
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, description="A dependency is down")
+    @blp.doc(security=[])
+    def get(self) -> Any:
+        """Readiness: the database answers."""
+        try:
+            Session().execute(text("SELECT 1"))
+        except Exception as exc:
+            raise ServiceUnavailable(_l("The database is unreachable.")) from exc
+        return {"status": "ok", "checks": {"database": "ok"}}
