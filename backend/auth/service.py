@@ -83,9 +83,11 @@ def create_user(
     """Create an account of any role (admins via the CLI; doctors and educators via the API)."""
     if get_by_phone(session, phone=phone) is not None:
         raise invalid("phone", _l("This phone number is already registered."))
-    if role in (Role.DOCTOR, Role.EDUCATOR):
-        if institution_id is None or session.get(Institution, institution_id) is None:
-            raise invalid("institution_id", _l("No such institution."))
+    needs_institution = role in (Role.DOCTOR, Role.EDUCATOR)
+    if needs_institution and (
+        institution_id is None or session.get(Institution, institution_id) is None
+    ):
+        raise invalid("institution_id", _l("No such institution."))
     user = User(
         role=role,
         phone=phone,
