@@ -31,8 +31,10 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> dt.datetime:
-    """The current instant, aware and in UTC."""
-    return dt.datetime.now(dt.UTC)
+    """The current instant, aware and in UTC (backend.clock, so tests can freeze it)."""
+    from backend import clock
+
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

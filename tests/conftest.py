@@ -231,3 +231,12 @@ def count_queries(app: Flask):
             event.remove(engine, "before_cursor_execute", before)
 
     return counter
+
+
+@pytest.fixture
+def frozen_clock():
+    """Pin backend.clock.now(); call with an aware datetime. Released after the test."""
+    from backend import clock
+
+    yield clock.freeze
+    clock.freeze(None)
