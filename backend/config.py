@@ -29,6 +29,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         ),
         "DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "Asia/Shanghai"),
         "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "zh_CN"),
+        # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+        "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
+        "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65536),
+        "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 4),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 7 * 24 * 3600),
         # Log-in throttling: failures allowed per window, per phone and per client address.
         "LOGIN_WINDOW_SECONDS": _int("LOGIN_WINDOW_SECONDS", 15 * 60),

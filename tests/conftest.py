@@ -79,6 +79,10 @@ def app(database_url: str) -> Iterator[Flask]:
             "TESTING_SESSION_BOUND": True,
             "SECRET_KEY": "test-secret",
             "LOGIN_MAX_FAILURES_PER_ADDRESS": 1000,
+            # Cheap argon2id in tests only: the suite creates hundreds of accounts.
+            "PASSWORD_HASH_TIME_COST": 1,
+            "PASSWORD_HASH_MEMORY_KIB": 1024,
+            "PASSWORD_HASH_PARALLELISM": 1,
         }
     )
     load_all()

@@ -9,8 +9,14 @@ from backend.api import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the blueprints, the bearer-token loader and the CLI."""
-    from backend.auth import cli, routes, service
+    from backend.auth import cli, routes, security, service
     from backend.db import Session
+
+    security.configure_hasher(
+        time_cost=app.config["PASSWORD_HASH_TIME_COST"],
+        memory_cost_kib=app.config["PASSWORD_HASH_MEMORY_KIB"],
+        parallelism=app.config["PASSWORD_HASH_PARALLELISM"],
+    )
 
     api.register_blueprint(routes.blp)
     api.register_blueprint(routes.admin_blp)

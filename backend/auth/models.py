@@ -115,6 +115,10 @@ class Registration(Base):
     )
 
 
+# What a woman can share with a partner; records name their scope (Guarded.access_scope).
+SHARE_SCOPES = ("profile", "pregnancies", "children", "schedule")
+
+
 class PartnerGrantStatus(StrEnum):
     PENDING = "pending"
     ACTIVE = "active"

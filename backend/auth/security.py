@@ -12,10 +12,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_hasher = PasswordHasher()  # argon2id; parameters set from the settings by `configure_hasher`
+_dummy_hash = _hasher.hash("not-a-real-password")
 
-# A valid hash to verify against when the phone is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+def configure_hasher(*, time_cost: int, memory_cost_kib: int, parallelism: int) -> None:
+    """Set the argon2id cost (production keeps the library defaults; tests go cheaper)."""
+    global _hasher, _dummy_hash
+    _hasher = PasswordHasher(
+        time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=parallelism
+    )
+    # A valid hash to check when the phone is unknown, so timing does not reveal accounts.
+    _dummy_hash = _hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -26,7 +34,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches; an absent hash still costs one verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -1,0 +1,205 @@
+"""Registrations (建册), partner sharing, consents, and who-viewed-my-record."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+
+from backend.access import service
+from backend.access.schemas import (
+    AccessEventPageSchema,
+    AuditQueryArgsSchema,
+    ConsentCreateSchema,
+    ConsentSchema,
+    ConsentStateSchema,
+    PartnerGrantSchema,
+    PartnerGrantUpdateSchema,
+    PartnerInviteSchema,
+    PatientPageSchema,
+    PatientQueryArgsSchema,
+    RegistrationCreateSchema,
+    RegistrationSchema,
+)
+from backend.api import Blueprint, PageArgsSchema, page
+from backend.auth.models import AuditEvent, Institution, Role, User
+from backend.auth.policy import Action, audit, current_user, login_required
+from backend.db import Session
+
+blp = Blueprint(
+    "access",
+    __name__,
+    url_prefix="/api/v1",
+    description="Registrations (建册), partner sharing, consent, access and audit logs",
+)
+
+CITIZEN = Role.CITIZEN
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None  # login_required ran first
+    return user
+
+
+@blp.route("/me/registrations")
+class MyRegistrations(MethodView):
+    @blp.response(200, RegistrationSchema(many=True))
+    @login_required(CITIZEN)
+    def get(self) -> Any:
+        """List the institutions she registered at (current and past)."""
+        return service.list_registrations(Session(), user=_me())
+
+    @blp.arguments(RegistrationCreateSchema)
+    @blp.response(201, RegistrationSchema)
+    @blp.alt_response(409, description="Already registered there")
+    @login_required(CITIZEN)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register (建册) at an institution; its doctors then see her handbook."""
+        return service.register_at(Session(), user=_me(), **data)
+
+
+@blp.route("/me/registrations/<uuid:registration_id>")
+class MyRegistrationById(MethodView):
+    @blp.response(200, RegistrationSchema)
+    @login_required(CITIZEN)
+    def delete(self, registration_id: uuid.UUID) -> Any:
+        """Leave the institution: its doctors lose access at once."""
+        return service.leave(Session(), user=_me(), registration_id=registration_id)
+
+
+@blp.route("/me/partners")
+class MyPartners(MethodView):
+    @blp.response(200, PartnerGrantSchema(many=True))
+    @login_required(CITIZEN)
+    def get(self) -> Any:
+        """List what she shares with partners, and invitations addressed to her."""
+        return service.list_partner_grants(Session(), user=_me())
+
+    @blp.arguments(PartnerInviteSchema)
+    @blp.response(201, PartnerGrantSchema)
+    @login_required(CITIZEN)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Invite a partner by phone, choosing what he may see."""
+        return service.invite_partner(Session(), owner=_me(), **data)
+
+
+@blp.route("/me/partners/<uuid:grant_id>")
+class MyPartnerById(MethodView):
+    @blp.arguments(PartnerGrantUpdateSchema)
+    @blp.response(200, PartnerGrantSchema)
+    @login_required(CITIZEN)
+    def patch(self, data: dict[str, Any], grant_id: uuid.UUID) -> Any:
+        """Change what a partner may see or edit."""
+        return service.update_grant(Session(), owner=_me(), grant_id=grant_id, **data)
+
+    @blp.response(200, PartnerGrantSchema)
+    @login_required(CITIZEN)
+    def delete(self, grant_id: uuid.UUID) -> Any:
+        """Revoke a partner's access (or withdraw the invitation)."""
+        return service.revoke_grant(Session(), owner=_me(), grant_id=grant_id)
+
+
+@blp.route("/partner-invitations/<uuid:grant_id>/accept")
+class AcceptInvitation(MethodView):
+    @blp.response(200, PartnerGrantSchema)
+    @login_required(CITIZEN)
+    def post(self, grant_id: uuid.UUID) -> Any:
+        """Accept an invitation addressed to your phone number."""
+        return service.accept_invitation(Session(), user=_me(), grant_id=grant_id)
+
+
+@blp.route("/me/consents")
+class MyConsents(MethodView):
+    @blp.response(200, ConsentStateSchema)
+    @login_required(CITIZEN)
+    def get(self) -> Any:
+        """Consents in force per purpose and channel, and their history."""
+        history = service.consent_history(Session(), user=_me())
+        return {
+            "in_force": service.consents_in_force(history),
+            "history": history,
+            "text_version": current_app.config["CONSENT_TEXT_VERSION"],
+        }
+
+    @blp.arguments(ConsentCreateSchema)
+    @blp.response(201, ConsentSchema)
+    @login_required(CITIZEN)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Grant or withdraw consent for a purpose (and channel)."""
+        return service.record_consent(
+            Session(), user=_me(), text_version=current_app.config["CONSENT_TEXT_VERSION"], **data
+        )
+
+
+def _event(
+    row: tuple[AuditEvent, User | None, Institution | None], *, full: bool
+) -> dict[str, Any]:
+    event, actor, inst = row
+    body: dict[str, Any] = {
+        "id": event.id,
+        "at": event.at,
+        "action": event.action,
+        "record_type": event.record_type,
+        "record_id": event.record_id,
+        "actor_id": event.actor_id,
+        "actor_name": actor.name if actor else None,
+        "actor_role": event.actor_role,
+        "institution_name": inst.name if inst else None,
+    }
+    if full:
+        body |= {
+            "owner_id": event.owner_id,
+            "method": event.method,
+            "path": event.path,
+            "address": event.address,
+        }
+    return body
+
+
+@blp.route("/me/access-log")
+class MyAccessLog(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, AccessEventPageSchema)
+    @login_required(CITIZEN)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Who viewed or changed my records (谁看过我的档案), newest first."""
+        rows, total = service.access_log(Session(), user=_me(), **args)
+        return page([_event(r, full=False) for r in rows], total=total, **args)
+
+
+@blp.route("/audit-log")
+class AuditLog(MethodView):
+    @blp.arguments(AuditQueryArgsSchema, location="query")
+    @blp.response(200, AccessEventPageSchema)
+    @login_required(Role.ADMIN)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The audit log of every access to health records by someone other than the owner."""
+        paging = {"page": args.pop("page"), "page_size": args.pop("page_size")}
+        rows, total = service.audit_log(Session(), **paging, **args)
+        return page([_event(r, full=True) for r in rows], total=total, **paging)
+
+
+@blp.route("/patients")
+class Patients(MethodView):
+    @blp.arguments(PatientQueryArgsSchema, location="query")
+    @blp.response(200, PatientPageSchema)
+    @login_required(Role.DOCTOR)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The citizens registered at the doctor's institution (searchable)."""
+        session, doctor = Session(), _me()
+        rows, total = service.list_patients(session, doctor=doctor, **args)
+        audit(session, doctor, Action.READ, record_type="PatientList")
+        items = [
+            {
+                "id": u.id,
+                "name": u.name,
+                "phone": u.phone,
+                "birth_date": u.birth_date,
+                "registered_at": r.registered_at,
+            }
+            for u, r in rows
+        ]
+        return page(items, total=total, page=args["page"], page_size=args["page_size"])
