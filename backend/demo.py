@@ -1,11 +1,95 @@
-"""`flask --app backend seed-demo`: a small demo for `make run` (idempotent)."""
+"""`flask --app backend seed-demo`: the small demo that `make run` serves (idempotent).
+
+Logins (listed in the README): admin 13800000001, doctor 13800000002, educator 13800000003,
+citizen 13800000004, all with the password `demo-pass-2026`.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import click
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+
+from backend import clock
+from backend.auth import service as auth_service
+from backend.auth.models import Institution, Role, User
+from backend.db import Session
+
+PASSWORD = "demo-pass-2026"
+INSTITUTION = {
+    "name": "鹿城区南汇街道社区卫生服务中心",
+    "kind": "community_health_centre",
+    "district_code": "330302",
+}
+PEOPLE: tuple[tuple[Role, str, str], ...] = (
+    (Role.ADMIN, "13800000001", "系统管理员"),
+    (Role.DOCTOR, "13800000002", "李医生"),
+    (Role.EDUCATOR, "13800000003", "王老师"),
+    (Role.CITIZEN, "13800000004", "陈小梅"),
+)
+
+
+def _institution(session: OrmSession) -> Institution:
+    inst = session.scalars(
+        select(Institution).where(Institution.name == INSTITUTION["name"])
+    ).first()
+    return inst or auth_service.create_institution(session, data=INSTITUTION)
+
+
+def _person(session: OrmSession, role: Role, phone: str, name: str, inst: Institution) -> User:
+    user = auth_service.get_by_phone(session, phone=phone)
+    if user is None:
+        needs_inst = role in (Role.DOCTOR, Role.EDUCATOR)
+        user = auth_service.create_user(
+            session,
+            role=role,
+            phone=phone,
+            password=PASSWORD,
+            name=name,
+            institution_id=inst.id if needs_inst else None,
+        )
+    return user
+
+
+def seed(session: OrmSession, settings: Any) -> dict[str, User]:
+    """Create what is missing of the demo; returns the demo users by role."""
+    inst = _institution(session)
+    users = {role.value: _person(session, role, phone, name, inst) for role, phone, name in PEOPLE}
+    citizen = users["citizen"]
+    _seed_citizen(session, citizen, inst, settings)
+    return users
+
+
+def _seed_citizen(session: OrmSession, citizen: User, inst: Institution, settings: Any) -> None:
+    """Her profile, her registration at the demo centre, and a pregnancy at about 20 weeks."""
+    from backend.access import service as access_service
+    from backend.auth.models import Registration
+
+    if citizen.birth_date is None:
+        citizen.birth_date = dt.date(1996, 5, 12)
+        citizen.sex = "female"
+        citizen.district_code = INSTITUTION["district_code"]
+    registered = session.scalars(
+        select(Registration).where(
+            Registration.user_id == citizen.id, Registration.left_at.is_(None)
+        )
+    ).first()
+    if registered is None:
+        access_service.register_at(session, user=citizen, institution_id=inst.id)
+    today = clock.today(citizen.timezone, settings["DEFAULT_TIMEZONE"])
+    _ = today  # the pregnancy is added once the handbook records land
+    session.flush()
 
 
 @click.command("seed-demo")
 def seed_demo() -> None:
-    """Create the demo institution, admin, doctor, educator and citizen."""
-    click.echo("demo: nothing yet")
+    """Create the demo institution, admin, doctor, educator and citizen (idempotent)."""
+    session = Session()
+    users = seed(session, current_app.config)
+    session.commit()
+    for role, user in users.items():
+        click.echo(f"demo {role:<9} phone {user.phone}  password {PASSWORD}")

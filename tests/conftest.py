@@ -3,9 +3,11 @@ transaction per test, and a small HTTP client that speaks JSON and bearer tokens
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,25 +50,36 @@ def _database_params() -> list[Any]:
 DATABASES = _database_params()
 
 
-@pytest.fixture(scope="session", params=DATABASES)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A fresh, empty database for this run: a SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+@contextlib.contextmanager
+def new_database(kind: str, directory: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / f'{uuid.uuid4().hex[:8]}.sqlite3'}"
         return
     name = f"mch_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name)
     try:
-        yield url
+        yield url.render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """'sqlite' or 'postgresql': every database test runs on each."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database_url(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The run's database for the app fixture."""
+    with new_database(database_kind, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -217,7 +230,6 @@ def make_staff(client: FlaskClient, db: sa.orm.Session):
 @pytest.fixture
 def count_queries(app: Flask):
     """Context manager counting the SQL statements the app sends."""
-    import contextlib
 
     @contextlib.contextmanager
     def counter() -> Iterator[list[str]]:

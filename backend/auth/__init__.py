@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask, g, request
 
 from backend.api import Api
 
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the blueprints, the bearer-token loader and the CLI."""
-    from backend.auth import cli, routes, security, service
+    from backend.auth import cli, policy, routes, security, service
     from backend.db import Session
 
     security.configure_hasher(
@@ -26,3 +26,6 @@ def init_app(app: Flask, api: Api) -> None:
     def load_current_user() -> None:
         token = routes.bearer_token()
         g.current_user = service.authenticate(Session(), token=token) if token else None
+        view = app.view_functions.get(request.endpoint or "")
+        if view is not None and request.method != "OPTIONS":
+            policy.enforce_route_roles(view, request.method)

@@ -62,25 +62,46 @@ def current_user() -> User | None:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def login_required(*roles: Role) -> Callable[[F], F]:
+def check_role(roles: tuple[Role, ...]) -> None:
     """401 without a valid token; 403 when the role may not use this route at all."""
+    user = current_user()
+    if user is None:
+        raise Unauthorized(_l("Log in first."), headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    if roles and user.role not in roles:
+        raise Forbidden(_l("Your role may not do this."))
+
+
+def login_required(*roles: Role) -> Callable[[F], F]:
+    """Mark a view as needing a signed-in user (of one of `roles`, when given).
+
+    The mark (`_roles`) survives flask-smorest's decorators, so `enforce_route_roles` checks it
+    before the body is parsed: a stranger gets 401, never a validation error.
+    """
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if user is None:
-                raise Unauthorized(
-                    _l("Log in first."), headers={"WWW-Authenticate": 'Bearer realm="api"'}
-                )
-            if roles and user.role not in roles:
-                raise Forbidden(_l("Your role may not do this."))
+            check_role(roles)
             return view(*args, **kwargs)
 
-        wrapper._roles = roles  # type: ignore[attr-defined]  # read by the route-matrix test
+        wrapper._roles = roles  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def route_roles(view_function: Any, method: str) -> tuple[Role, ...] | None:
+    """The roles a route's method requires; None for a public route."""
+    view_class = getattr(view_function, "view_class", None)
+    target = getattr(view_class, method.lower(), None) if view_class else view_function
+    return getattr(target, "_roles", None)
+
+
+def enforce_route_roles(view_function: Any, method: str) -> None:
+    """Check a route's mark before anything else runs (called from before_request)."""
+    roles = route_roles(view_function, method)
+    if roles is not None:
+        check_role(roles)
 
 
 def _doctor_sees(session: Session, doctor: User, owner_ids: Collection[uuid.UUID]) -> bool:
