@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response
+from sqlalchemy.exc import IntegrityError
 
 from backend import config as settings
 from backend import db, errors
 from backend.extensions import api, babel
+from backend.i18n import _l
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -40,6 +42,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         },
     )
     errors.init_app(app)
+    # Registered first so that it runs last: after-request hooks run in reverse order.
+    app.after_request(_commit_unit_of_work)
 
     from backend.domains import DOMAINS
 
@@ -49,19 +53,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from backend import cli
 
     cli.init_app(app)
-    app.after_request(_commit_unit_of_work)
     return app
 
 
 def _commit_unit_of_work(response: Response) -> Response:
     """A request is one unit of work: commit once when it succeeded, else roll back."""
     session = db.Session()
-    if response.status_code < 400:
-        try:
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-    else:
+    if response.status_code >= 400:
         session.rollback()
+        return response
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent twin (same Idempotency-Key, same unique value) committed first.
+        session.rollback()
+        return errors.problem(409, _l("This record conflicts with an existing one."))
     return response

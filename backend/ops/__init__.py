@@ -1,4 +1,4 @@
-"""Operations: health and readiness probes."""
+"""Operations: health and readiness probes, idempotent POST replays."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from backend.api import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the probes."""
-    from backend.ops import routes
+    from backend.ops import idempotency, routes
 
     api.register_blueprint(routes.blp)
+    idempotency.init_app(app)
