@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import Babel
-
 from backend.api import Api
+from backend.i18n import CatalogBabel
 
 api = Api()
-babel = Babel()
+babel = CatalogBabel()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
+from babel import support
 from flask import g, request
-from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import Babel, Domain, get_locale, gettext, lazy_gettext, ngettext
 
 __all__ = ["N_", "SUPPORTED_LOCALES", "_", "_l", "ngettext", "normalize_locale", "select_locale"]
 
@@ -30,8 +33,41 @@ def select_locale() -> str:
     user = g.get("current_user")
     if user is not None and user.locale in SUPPORTED_LOCALES:
         return str(user.locale)
-    best = request.accept_languages.best_match(["zh_CN", "zh", "zh-CN", "en"]) if request else None
-    return normalize_locale(best) or _default_locale()
+    for value, _quality in request.accept_languages:  # already sorted by quality
+        locale = normalize_locale(value)
+        if locale is not None:
+            return locale
+    return _default_locale()
+
+
+def catalog_name(locale: object) -> str:
+    """Our catalog directory for a Babel locale (Babel calls zh_CN 'zh_Hans_CN')."""
+    return normalize_locale(str(locale)) or str(locale)
+
+
+class CatalogDomain(Domain):
+    """Loads locales/<zh_CN|en>/LC_MESSAGES/messages.mo under the product's locale codes."""
+
+    def get_translations(self) -> support.NullTranslations:
+        locale = get_locale()
+        if locale is None:
+            return support.NullTranslations()
+        name = catalog_name(locale)
+        cached = self.cache.get(name)
+        if cached is None:
+            cached = support.Translations()
+            for dirname in self.translation_directories:
+                cached.merge(support.Translations.load(dirname, [name], self.domain[0]))
+            self.cache[name] = cached
+        return cached
+
+
+class CatalogBabel(Babel):
+    """flask-babel, with catalogs found by CatalogDomain."""
+
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return CatalogDomain(domain=self.domain)
 
 
 def _default_locale() -> str:
