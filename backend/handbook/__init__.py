@@ -1,4 +1,4 @@
-"""The family handbook: people, pregnancies, births, children, consent, access."""
+"""The family handbook: the profile and its life stages, pregnancies, births, children."""
 
 from __future__ import annotations
 

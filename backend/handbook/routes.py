@@ -1,7 +1,225 @@
-"""Handbook routes."""
+"""The handbook over HTTP: profile, pregnancies, births and losses, children."""
 
 from __future__ import annotations
 
-from backend.api import Blueprint
+import uuid
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from werkzeug.http import parse_etags
+
+from backend.api import Blueprint, PageArgsSchema, page, page_schema
+from backend.auth.models import Role, User
+from backend.auth.policy import Action, authorize, current_user, login_required
+from backend.auth.security import FieldCipher
+from backend.db import Session
+from backend.errors import PreconditionFailed
+from backend.handbook import service
+from backend.handbook.schemas import (
+    BirthSchema,
+    ChildPatchSchema,
+    ChildSchema,
+    EndSchema,
+    PregnancyCreateSchema,
+    PregnancyPatchSchema,
+    PregnancySchema,
+    ProfileSchema,
+)
+from backend.i18n import _l
 
 blp = Blueprint("handbook", __name__, url_prefix="/api/v1", description="The family handbook")
+
+PregnancyPageSchema = page_schema(PregnancySchema, "PregnancyPage")
+ChildPageSchema = page_schema(ChildSchema, "ChildPage")
+
+CITIZEN_OR_DOCTOR = (Role.CITIZEN, Role.DOCTOR)
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None  # login_required ran first
+    return user
+
+
+def _default_tz() -> str:
+    return str(current_app.config["DEFAULT_TIMEZONE"])
+
+
+def _cipher() -> FieldCipher:
+    return FieldCipher(current_app.config["FIELD_ENCRYPTION_KEY"])
+
+
+def _etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+def _check_if_match(version: int) -> None:
+    """An If-Match that names another version answers 412; no If-Match is allowed."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return
+    etags = parse_etags(header)
+    if not (etags.star_tag or etags.contains_weak(str(version))):
+        raise PreconditionFailed(_l("The record was changed meanwhile; reload it and try again."))
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, ProfileSchema)
+    @login_required(Role.CITIZEN)
+    def get(self) -> Any:
+        """Your profile, with your current life stages."""
+        session, user = Session(), _me()
+        body = service.profile(session, user=user, default_tz=_default_tz(), cipher=_cipher())
+        return body, _etag(body.version)
+
+    @blp.arguments(ProfileSchema)
+    @blp.response(200, ProfileSchema)
+    @blp.alt_response(412, description="If-Match names another version")
+    @login_required(Role.CITIZEN)
+    def patch(self, data: dict[str, Any]) -> Any:
+        """Change your profile (name, sex, birth date, national ID, district, locale, zone)."""
+        session, user = Session(), _me()
+        _check_if_match(user.version)
+        cipher = _cipher()
+        service.update_profile(
+            session, user=user, data=data, default_tz=_default_tz(), cipher=cipher
+        )
+        body = service.profile(session, user=user, default_tz=_default_tz(), cipher=cipher)
+        return body, _etag(body.version)
+
+
+# --- pregnancies ------------------------------------------------------------------------------
+
+
+@blp.route("/me/pregnancies")
+class MyPregnancies(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, PregnancyPageSchema)
+    @login_required(Role.CITIZEN)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Your pregnancies, the latest first."""
+        items, total = service.list_pregnancies(Session(), woman=_me(), **args)
+        return page(items, total=total, **args)
+
+    @blp.arguments(PregnancyCreateSchema)
+    @blp.response(201, PregnancySchema)
+    @blp.alt_response(409, description="A pregnancy is already ongoing")
+    @login_required(Role.CITIZEN)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Record a pregnancy from the LMP or from a given EDD."""
+        user = _me()
+        pregnancy = service.create_pregnancy(
+            Session(), woman=user, actor=user, data=data, default_tz=_default_tz()
+        )
+        return pregnancy, _etag(pregnancy.version)
+
+
+def _pregnancy(pregnancy_id: uuid.UUID, action: Action) -> Any:
+    session = Session()
+    record = service.get_pregnancy(session, pregnancy_id=pregnancy_id)
+    return authorize(session, _me(), action, record)
+
+
+@blp.route("/pregnancies/<uuid:pregnancy_id>")
+class PregnancyById(MethodView):
+    @blp.response(200, PregnancySchema)
+    @login_required(*CITIZEN_OR_DOCTOR)
+    def get(self, pregnancy_id: uuid.UUID) -> Any:
+        """One pregnancy, with its gestational age today and its dating history."""
+        pregnancy = _pregnancy(pregnancy_id, Action.READ)
+        return pregnancy, _etag(pregnancy.version)
+
+    @blp.arguments(PregnancyPatchSchema)
+    @blp.response(200, PregnancySchema)
+    @blp.alt_response(409, description="The pregnancy is closed: its dating cannot change")
+    @blp.alt_response(412, description="If-Match names another version")
+    @login_required(*CITIZEN_OR_DOCTOR)
+    def patch(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
+        """Correct the dating (an ultrasound, a corrected LMP or EDD) or the obstetric history."""
+        pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
+        _check_if_match(pregnancy.version)
+        service.update_pregnancy(
+            Session(), pregnancy=pregnancy, actor=_me(), data=data, default_tz=_default_tz()
+        )
+        return pregnancy, _etag(pregnancy.version)
+
+
+@blp.route("/pregnancies/<uuid:pregnancy_id>/birth")
+class PregnancyBirth(MethodView):
+    @blp.arguments(BirthSchema)
+    @blp.response(200, PregnancySchema)
+    @blp.alt_response(409, description="The pregnancy is already closed")
+    @login_required(*CITIZEN_OR_DOCTOR)
+    def post(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
+        """Record the birth: closes the pregnancy and creates one child per baby."""
+        pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
+        service.record_birth(Session(), pregnancy=pregnancy, data=data, default_tz=_default_tz())
+        return pregnancy, _etag(pregnancy.version)
+
+
+@blp.route("/pregnancies/<uuid:pregnancy_id>/end")
+class PregnancyEnd(MethodView):
+    @blp.arguments(EndSchema)
+    @blp.response(200, PregnancySchema)
+    @blp.alt_response(409, description="The pregnancy is already closed")
+    @login_required(*CITIZEN_OR_DOCTOR)
+    def post(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
+        """Record that the pregnancy ended without a birth (loss or termination)."""
+        pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
+        service.end_pregnancy(Session(), pregnancy=pregnancy, data=data, default_tz=_default_tz())
+        return pregnancy, _etag(pregnancy.version)
+
+
+# --- children ---------------------------------------------------------------------------------
+
+
+@blp.route("/me/children")
+class MyChildren(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, ChildPageSchema)
+    @login_required(Role.CITIZEN)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The children you are guardian of, the eldest first."""
+        items, total = service.list_children(Session(), guardian=_me(), **args)
+        return page(items, total=total, **args)
+
+    @blp.arguments(ChildSchema)
+    @blp.response(201, ChildSchema)
+    @login_required(Role.CITIZEN)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Enter a child born before you joined; you become its guardian."""
+        child = service.create_child(Session(), guardian=_me(), data=data, default_tz=_default_tz())
+        return child, _etag(child.version)
+
+
+def _child(child_id: uuid.UUID, action: Action) -> Any:
+    session = Session()
+    return authorize(session, _me(), action, service.get_child(session, child_id=child_id))
+
+
+@blp.route("/children/<uuid:child_id>")
+class ChildById(MethodView):
+    @blp.response(200, ChildSchema)
+    @login_required(*CITIZEN_OR_DOCTOR)
+    def get(self, child_id: uuid.UUID) -> Any:
+        """One child."""
+        child = _child(child_id, Action.READ)
+        return child, _etag(child.version)
+
+    @blp.arguments(ChildPatchSchema(partial=True))
+    @blp.response(200, ChildSchema)
+    @blp.alt_response(412, description="If-Match names another version")
+    @login_required(*CITIZEN_OR_DOCTOR)
+    def patch(self, data: dict[str, Any], child_id: uuid.UUID) -> Any:
+        """Correct a child's facts."""
+        child = _child(child_id, Action.WRITE)
+        _check_if_match(child.version)
+        service.update_child(
+            Session(), child=child, actor=_me(), data=data, default_tz=_default_tz()
+        )
+        return child, _etag(child.version)
