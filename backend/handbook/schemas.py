@@ -61,8 +61,8 @@ def _valid_zone(value: str) -> None:
 class GestationalAgeSchema(Schema):
     """Completed weeks plus days."""
 
-    weeks = fields.Integer()
-    days = fields.Integer()
+    weeks = fields.Integer(strict=True)
+    days = fields.Integer(strict=True)
 
 
 class _DaysAsGestationalAge(fields.Nested):
@@ -138,6 +138,9 @@ class ProfileSchema(Schema):
     )
     role = fields.String(dump_only=True)
     life_stages = fields.List(fields.Nested(LifeStageSchema), dump_only=True)
+    version = fields.Integer(
+        strict=True, dump_only=True, metadata={"description": "Also sent as the ETag."}
+    )
 
 
 # --- pregnancies ------------------------------------------------------------------------------
@@ -145,15 +148,18 @@ class ProfileSchema(Schema):
 _LMP = fields.Date(metadata={"description": "First day of the last menstrual period."})
 _EDD = fields.Date(metadata={"description": "Expected date of delivery."})
 _CYCLE_LENGTH = fields.Integer(
+    strict=True,
     validate=_range({"min": _CYCLE["min_days"], "max": _CYCLE["max_days"]}),
     metadata={"description": "Regular cycle length in days; corrects the EDD by (length − 28) d."},
 )
 _GRAVIDITY = fields.Integer(
+    strict=True,
     allow_none=True,
     validate=_range(_LIMITS["history"]["gravidity"]),
     metadata={"description": "Pregnancies including this one (G)."},
 )
 _PARITY = fields.Integer(
+    strict=True,
     allow_none=True,
     validate=_range(_LIMITS["history"]["parity"]),
     metadata={"description": "Earlier births (P)."},
@@ -188,11 +194,12 @@ class PregnancyCreateSchema(Schema):
 class UltrasoundSchema(Schema):
     scan_date = fields.Date(required=True)
     ga_weeks = fields.Integer(
+        strict=True,
         required=True,
         validate=_range(_LIMITS["ultrasound"]["ga_weeks"]),
         metadata={"description": "Gestational age measured by the scan: completed weeks."},
     )
-    ga_days = fields.Integer(load_default=0, validate=DAYS_OF_WEEK)
+    ga_days = fields.Integer(strict=True, load_default=0, validate=DAYS_OF_WEEK)
 
 
 class PregnancyPatchSchema(Schema):
@@ -240,7 +247,7 @@ class EddRevisionSchema(Schema):
     source = fields.String(metadata={"description": "lmp | edd | ultrasound"})
     reason = fields.String(allow_none=True)
     lmp = fields.Date(allow_none=True)
-    cycle_length = fields.Integer(allow_none=True)
+    cycle_length = fields.Integer(strict=True, allow_none=True)
     ultrasound = fields.Function(
         lambda r: UltrasoundOutSchema().dump(r) if r.scan_date else None,
         metadata={"type": "object", "description": "{scan_date, ga: {weeks, days}}"},
@@ -256,22 +263,22 @@ class EddRevisionSchema(Schema):
         }
     )
     rule = fields.String(allow_none=True, metadata={"description": "e.g. acog-co700"})
-    discrepancy_days = fields.Integer(allow_none=True)
-    threshold_days = fields.Integer(allow_none=True)
+    discrepancy_days = fields.Integer(strict=True, allow_none=True)
+    threshold_days = fields.Integer(strict=True, allow_none=True)
 
 
 class PregnancySchema(Schema):
     id = fields.UUID()
     woman_id = fields.UUID()
     lmp = fields.Date(allow_none=True, metadata={"description": "The LMP she reported."})
-    cycle_length = fields.Integer(allow_none=True)
+    cycle_length = fields.Integer(strict=True, allow_none=True)
     edd = fields.Date(metadata={"description": "The EDD in force."})
     edd_source = fields.String(metadata={"description": "lmp | edd | ultrasound"})
     gestational_age = _GestationalAgeToday(
         metadata={"description": "Today, in the woman's time zone; null unless ongoing."}
     )
-    gravidity = fields.Integer(allow_none=True)
-    parity = fields.Integer(allow_none=True)
+    gravidity = fields.Integer(strict=True, allow_none=True)
+    parity = fields.Integer(strict=True, allow_none=True)
     status = fields.String(metadata={"description": "ongoing | delivered | ended"})
     ended_on = fields.Date(allow_none=True)
     end_kind = fields.String(
@@ -284,20 +291,26 @@ class PregnancySchema(Schema):
     child_ids = fields.Function(lambda p: [c.id for c in p.children], dump_only=True)
     dating_history = fields.List(fields.Nested(EddRevisionSchema))
     created_at = fields.AwareDateTime()
-    version = fields.Integer(metadata={"description": "Row version, also sent as the ETag."})
+    version = fields.Integer(
+        strict=True, metadata={"description": "Row version, also sent as the ETag."}
+    )
 
 
 class BabySchema(Schema):
     sex = fields.String(required=True, validate=_one_of(Sex))
-    weight_g = fields.Integer(required=True, validate=_range(_LIMITS["birth"]["weight_g"]))
+    weight_g = fields.Integer(
+        strict=True, required=True, validate=_range(_LIMITS["birth"]["weight_g"])
+    )
     length_cm = fields.Float(required=True, validate=_range(_LIMITS["birth"]["length_cm"]))
     name = fields.String(validate=validate.Length(min=1, max=100))
 
 
 class BirthSchema(Schema):
     born_at = fields.AwareDateTime(required=True, metadata={"description": "With its offset."})
-    ga_weeks = fields.Integer(required=True, validate=_range(_LIMITS["birth"]["ga_weeks"]))
-    ga_days = fields.Integer(load_default=0, validate=DAYS_OF_WEEK)
+    ga_weeks = fields.Integer(
+        strict=True, required=True, validate=_range(_LIMITS["birth"]["ga_weeks"])
+    )
+    ga_days = fields.Integer(strict=True, load_default=0, validate=DAYS_OF_WEEK)
     delivery_mode = fields.String(validate=_one_of(DeliveryMode))
     babies = fields.List(
         fields.Nested(BabySchema),
@@ -313,8 +326,8 @@ class BirthSchema(Schema):
 class EndSchema(Schema):
     kind = fields.String(required=True, validate=_one_of(EndKind))
     ended_on = fields.Date(required=True)
-    ga_weeks = fields.Integer(validate=_range(_LIMITS["end"]["ga_weeks"]))
-    ga_days = fields.Integer(validate=DAYS_OF_WEEK)
+    ga_weeks = fields.Integer(strict=True, validate=_range(_LIMITS["end"]["ga_weeks"]))
+    ga_days = fields.Integer(strict=True, validate=DAYS_OF_WEEK)
 
     @validates_schema
     def _weeks_with_days(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -336,18 +349,22 @@ class ChildSchema(Schema):
     sex = fields.String(required=True, validate=_one_of(Sex))
     birth_date = fields.Date(required=True)
     birth_order = fields.Integer(
+        strict=True,
         validate=_range(_LIMITS["birth"]["babies"]),
         metadata={"description": "1 for a singleton or the first-born of a multiple birth."},
     )
-    birth_weight_g = fields.Integer(allow_none=True, validate=_range(_LIMITS["birth"]["weight_g"]))
+    birth_weight_g = fields.Integer(
+        strict=True, allow_none=True, validate=_range(_LIMITS["birth"]["weight_g"])
+    )
     birth_length_cm = fields.Float(allow_none=True, validate=_range(_LIMITS["birth"]["length_cm"]))
     ga_weeks = fields.Integer(
+        strict=True,
         allow_none=True,
         load_only=True,
         validate=_range(_LIMITS["birth"]["ga_weeks"]),
         metadata={"description": "Gestational age at birth: completed weeks."},
     )
-    ga_days = fields.Integer(load_only=True, validate=DAYS_OF_WEEK)
+    ga_days = fields.Integer(strict=True, load_only=True, validate=DAYS_OF_WEEK)
     ga_at_birth = _DaysAsGestationalAge(attribute="ga_at_birth_days")
     relation = fields.String(
         load_only=True,
@@ -357,7 +374,7 @@ class ChildSchema(Schema):
     pregnancy_id = fields.UUID(dump_only=True, allow_none=True)
     guardians = fields.List(fields.Nested(GuardianSchema), dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
-    version = fields.Integer(dump_only=True)
+    version = fields.Integer(strict=True, dump_only=True)
 
     @validates_schema
     def _weeks_with_days(self, data: dict[str, Any], **kwargs: Any) -> None:
