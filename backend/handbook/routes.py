@@ -128,6 +128,7 @@ def _pregnancy(pregnancy_id: uuid.UUID, action: Action) -> Any:
 @blp.route("/pregnancies/<uuid:pregnancy_id>")
 class PregnancyById(MethodView):
     @blp.response(200, PregnancySchema)
+    @blp.alt_response(404, description="No such record, or not yours to see")
     @login_required(*CITIZEN_OR_DOCTOR)
     def get(self, pregnancy_id: uuid.UUID) -> Any:
         """One pregnancy, with its gestational age today and its dating history."""
@@ -138,6 +139,7 @@ class PregnancyById(MethodView):
     @blp.response(200, PregnancySchema)
     @blp.alt_response(409, description="The pregnancy is closed: its dating cannot change")
     @blp.alt_response(412, description="If-Match names another version")
+    @blp.alt_response(404, description="No such record, or not yours to see")
     @login_required(*CITIZEN_OR_DOCTOR)
     def patch(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Correct the dating (an ultrasound, a corrected LMP or EDD) or the obstetric history."""
@@ -154,6 +156,7 @@ class PregnancyBirth(MethodView):
     @blp.arguments(BirthSchema)
     @blp.response(200, PregnancySchema)
     @blp.alt_response(409, description="The pregnancy is already closed")
+    @blp.alt_response(404, description="No such record, or not yours to see")
     @login_required(*CITIZEN_OR_DOCTOR)
     def post(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Record the birth: closes the pregnancy and creates one child per baby."""
@@ -167,6 +170,7 @@ class PregnancyEnd(MethodView):
     @blp.arguments(EndSchema)
     @blp.response(200, PregnancySchema)
     @blp.alt_response(409, description="The pregnancy is already closed")
+    @blp.alt_response(404, description="No such record, or not yours to see")
     @login_required(*CITIZEN_OR_DOCTOR)
     def post(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Record that the pregnancy ended without a birth (loss or termination)."""
@@ -205,6 +209,7 @@ def _child(child_id: uuid.UUID, action: Action) -> Any:
 @blp.route("/children/<uuid:child_id>")
 class ChildById(MethodView):
     @blp.response(200, ChildSchema)
+    @blp.alt_response(404, description="No such record, or not yours to see")
     @login_required(*CITIZEN_OR_DOCTOR)
     def get(self, child_id: uuid.UUID) -> Any:
         """One child."""
@@ -214,6 +219,7 @@ class ChildById(MethodView):
     @blp.arguments(ChildPatchSchema(partial=True))
     @blp.response(200, ChildSchema)
     @blp.alt_response(412, description="If-Match names another version")
+    @blp.alt_response(404, description="No such record, or not yours to see")
     @login_required(*CITIZEN_OR_DOCTOR)
     def patch(self, data: dict[str, Any], child_id: uuid.UUID) -> Any:
         """Correct a child's facts."""

@@ -226,12 +226,25 @@ class PregnancyPatchSchema(Schema):
             raise ValidationError({"reason": [_l("A reason goes with a dating change.")]})
 
 
+class _NestedWhen(fields.Nested):
+    """The object itself, dumped with the nested schema, when `present(obj)`; else null."""
+
+    def __init__(self, nested: type[Schema], present: Any, **kwargs: Any) -> None:
+        super().__init__(nested, dump_only=True, allow_none=True, **kwargs)
+        self._present = present
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> Any:
+        return obj if self._present(obj) else None
+
+
 class ActorSchema(Schema):
     id = fields.UUID(attribute="actor_id", allow_none=True)
     role = fields.String(attribute="actor_role", allow_none=True)
 
 
 class UltrasoundOutSchema(Schema):
+    """A scan as recorded in the dating history."""
+
     scan_date = fields.Date()
     ga = _DaysAsGestationalAge(attribute="scan_ga_days")
 
@@ -240,17 +253,19 @@ class EddRevisionSchema(Schema):
     """One piece of dating evidence and what it did to the EDD."""
 
     at = fields.AwareDateTime()
-    by = fields.Function(
-        lambda r: ActorSchema().dump(r) if r.actor_id else None,
-        metadata={"type": "object", "description": "Who recorded it: {id, role}."},
+    by = _NestedWhen(
+        ActorSchema,
+        lambda r: r.actor_id is not None,
+        metadata={"description": "Who recorded it (null once the account is deleted)."},
     )
     source = fields.String(metadata={"description": "lmp | edd | ultrasound"})
     reason = fields.String(allow_none=True)
     lmp = fields.Date(allow_none=True)
     cycle_length = fields.Integer(strict=True, allow_none=True)
-    ultrasound = fields.Function(
-        lambda r: UltrasoundOutSchema().dump(r) if r.scan_date else None,
-        metadata={"type": "object", "description": "{scan_date, ga: {weeks, days}}"},
+    ultrasound = _NestedWhen(
+        UltrasoundOutSchema,
+        lambda r: r.scan_date is not None,
+        metadata={"description": "The scan, for ultrasound evidence."},
     )
     proposed_edd = fields.Date(metadata={"description": "The EDD this evidence implies."})
     previous_edd = fields.Date(allow_none=True)
