@@ -16,6 +16,7 @@ from backend.auth.security import FieldCipher
 from backend.db import Session
 from backend.errors import PreconditionFailed
 from backend.handbook import service
+from backend.handbook.models import Child, Pregnancy
 from backend.handbook.schemas import (
     BirthSchema,
     ChildPatchSchema,
@@ -119,10 +120,12 @@ class MyPregnancies(MethodView):
         return pregnancy, _etag(pregnancy.version)
 
 
-def _pregnancy(pregnancy_id: uuid.UUID, action: Action) -> Any:
+def _pregnancy(pregnancy_id: uuid.UUID, action: Action) -> Pregnancy:
+    """The pregnancy if the policy allows `action` on it; else 404."""
     session = Session()
     record = service.get_pregnancy(session, pregnancy_id=pregnancy_id)
-    return authorize(session, _me(), action, record)
+    pregnancy: Pregnancy = authorize(session, _me(), action, record)
+    return pregnancy
 
 
 @blp.route("/pregnancies/<uuid:pregnancy_id>")
@@ -201,9 +204,11 @@ class MyChildren(MethodView):
         return child, _etag(child.version)
 
 
-def _child(child_id: uuid.UUID, action: Action) -> Any:
+def _child(child_id: uuid.UUID, action: Action) -> Child:
+    """The child if the policy allows `action` on it; else 404."""
     session = Session()
-    return authorize(session, _me(), action, service.get_child(session, child_id=child_id))
+    child: Child = authorize(session, _me(), action, service.get_child(session, child_id=child_id))
+    return child
 
 
 @blp.route("/children/<uuid:child_id>")

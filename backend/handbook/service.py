@@ -519,7 +519,6 @@ def record_birth(
     pregnancy.delivery_mode = data.get("delivery_mode")
     children = [
         Child(
-            pregnancy_id=pregnancy.id,
             name=baby.get("name"),
             sex=baby["sex"],
             birth_date=born_on,

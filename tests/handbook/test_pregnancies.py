@@ -276,3 +276,10 @@ def test_patch_checks_parity_against_the_stored_gravidity(pregnant):
     api, _, p = pregnant(gravidity=2)
     r = api.patch(f"pregnancies/{p['id']}", {"parity": 2})
     assert r.status_code == 422 and list(r.json["errors"]) == ["parity"]
+
+
+@pytest.mark.parametrize("header", ["*", 'W/"1"', '"7", "1"'])
+def test_if_match_accepts_star_weak_and_lists(pregnant, header):
+    api, _, p = pregnant()
+    r = api.patch(f"pregnancies/{p['id']}", {"gravidity": 2}, headers={"If-Match": header})
+    assert r.status_code == 200
