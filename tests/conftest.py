@@ -111,8 +111,8 @@ def db(app: Flask) -> Iterator[sa.orm.Session]:
     outer = connection.begin()
     Session.remove()
     Session.configure(bind=connection, join_transaction_mode="create_savepoint")
-    with app.app_context():
-        yield Session()
+    # No app context is pushed here: each test request must get its own (and its own `g`).
+    yield Session()
     Session.remove()
     outer.rollback()
     connection.close()
