@@ -43,10 +43,10 @@ format: $(STAMP)
 	$(BIN)/ruff format backend tests bench
 
 openapi: install
-	$(FLASK) openapi write --format=yaml openapi.yaml
+	$(FLASK) openapi-yaml openapi.yaml
 
 openapi-check: install
-	$(FLASK) openapi write --format=yaml /tmp/openapi-check.yaml
+	$(FLASK) openapi-yaml /tmp/openapi-check.yaml
 	diff -u openapi.yaml /tmp/openapi-check.yaml
 
 # Re-extract user-visible strings and merge them into every catalog.

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
@@ -18,6 +19,7 @@ from backend import clock
 from backend.auth import service as auth_service
 from backend.auth.models import Institution, Role, User
 from backend.db import Session
+from backend.handbook import service as handbook_service
 
 PASSWORD = "demo-pass-2026"
 INSTITUTION = {
@@ -65,7 +67,7 @@ def seed(session: OrmSession, settings: Any) -> dict[str, User]:
 
 
 def _seed_citizen(session: OrmSession, citizen: User, inst: Institution, settings: Any) -> None:
-    """Her profile, her registration at the demo centre, and a pregnancy at about 20 weeks."""
+    """Her profile and registration, a two-year-old, and a pregnancy at 20 weeks."""
     from backend.access import service as access_service
     from backend.auth.models import Registration
 
@@ -80,12 +82,29 @@ def _seed_citizen(session: OrmSession, citizen: User, inst: Institution, setting
     ).first()
     if registered is None:
         access_service.register_at(session, user=citizen, institution_id=inst.id)
+    pregnancies, children = handbook_service.all_records(session, person=citizen)
     today = clock.today(citizen.timezone, settings["DEFAULT_TIMEZONE"])
-    _ = today  # the pregnancy is added once the handbook records land
+    tz = settings["DEFAULT_TIMEZONE"]
+    if not children:
+        handbook_service.create_child(
+            session,
+            guardian=citizen,
+            default_tz=tz,
+            data={"name": "小宝", "sex": "male", "birth_date": today - dt.timedelta(days=2 * 365)},
+        )
+    if not pregnancies:
+        handbook_service.create_pregnancy(
+            session,
+            woman=citizen,
+            actor=citizen,
+            default_tz=tz,
+            data={"lmp": today - dt.timedelta(weeks=20), "gravidity": 2, "parity": 1},
+        )
     session.flush()
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Create the demo institution, admin, doctor, educator and citizen (idempotent)."""
     session = Session()

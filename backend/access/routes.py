@@ -15,9 +15,11 @@ from backend.access.schemas import (
     ConsentCreateSchema,
     ConsentSchema,
     ConsentStateSchema,
+    ExportSchema,
     PartnerGrantSchema,
     PartnerGrantUpdateSchema,
     PartnerInviteSchema,
+    PatientHandbookSchema,
     PatientPageSchema,
     PatientQueryArgsSchema,
     RegistrationCreateSchema,
@@ -25,8 +27,10 @@ from backend.access.schemas import (
 )
 from backend.api import Blueprint, PageArgsSchema, page
 from backend.auth.models import AuditEvent, Institution, Role, User
-from backend.auth.policy import Action, audit, current_user, login_required
-from backend.db import Session
+from backend.auth.policy import Action, audit, authorize_owner, current_user, login_required
+from backend.auth.security import FieldCipher
+from backend.db import Session, utcnow
+from backend.handbook import service as handbook_service
 
 blp = Blueprint(
     "access",
@@ -203,3 +207,49 @@ class Patients(MethodView):
             for u, r in rows
         ]
         return page(items, total=total, page=args["page"], page_size=args["page_size"])
+
+
+@blp.route("/patients/<uuid:patient_id>")
+class PatientById(MethodView):
+    @blp.response(200, PatientHandbookSchema)
+    @blp.alt_response(404, description="No such patient at your institution")
+    @login_required(Role.DOCTOR)
+    def get(self, patient_id: uuid.UUID) -> Any:
+        """A patient's handbook: profile, pregnancies, children (the read is audited)."""
+        session = Session()
+        patient = authorize_owner(session, _me(), Action.READ, session.get(User, patient_id))
+        return _handbook(session, patient)
+
+
+def _handbook(session: Any, person: User) -> dict[str, Any]:
+    cipher = FieldCipher(current_app.config["FIELD_ENCRYPTION_KEY"])
+    pregnancies, children = handbook_service.all_records(session, person=person)
+    return {
+        "profile": handbook_service.profile(
+            session, user=person, default_tz=current_app.config["DEFAULT_TIMEZONE"], cipher=cipher
+        ),
+        "pregnancies": pregnancies,
+        "children": children,
+        "registrations": service.list_registrations(session, user=person),
+    }
+
+
+@blp.route("/me/export")
+class MyExport(MethodView):
+    @blp.response(200, ExportSchema)
+    @login_required(CITIZEN)
+    def get(self) -> Any:
+        """Download everything the service holds about you, as JSON."""
+        session, user = Session(), _me()
+        cipher = FieldCipher(current_app.config["FIELD_ENCRYPTION_KEY"])
+        rows, _ = service.access_log(session, user=user, page=1, page_size=10_000)
+        return {
+            "exported_at": utcnow(),
+            **_handbook(session, user),
+            "national_id": cipher.decrypt(user.national_id_cipher)
+            if user.national_id_cipher
+            else None,
+            "consents": service.consent_history(session, user=user),
+            "partner_grants": service.list_partner_grants(session, user=user),
+            "access_log": [_event(r, full=False) for r in rows],
+        }

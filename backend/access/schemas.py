@@ -8,6 +8,7 @@ from backend.access.models import ConsentChannel, ConsentPurpose
 from backend.api import PageArgsSchema, Schema, page_schema
 from backend.auth.models import SHARE_SCOPES
 from backend.auth.schemas import PHONE, InstitutionSchema
+from backend.handbook.schemas import ChildSchema, PregnancySchema, ProfileSchema
 from backend.i18n import _l
 
 ONE_OF = _l("Must be one of the allowed values.")
@@ -130,3 +131,28 @@ class PatientSchema(Schema):
 
 
 PatientPageSchema = page_schema(PatientSchema, "PatientPage")
+
+
+class PatientHandbookSchema(Schema):
+    """A patient's handbook as her doctor sees it."""
+
+    profile = fields.Nested(ProfileSchema)
+    pregnancies = fields.List(fields.Nested(PregnancySchema))
+    children = fields.List(fields.Nested(ChildSchema))
+    registrations = fields.List(fields.Nested(RegistrationSchema))
+
+
+class ExportSchema(Schema):
+    """Everything the service holds about her (个人信息导出)."""
+
+    exported_at = fields.AwareDateTime()
+    profile = fields.Nested(ProfileSchema)
+    national_id = fields.String(
+        allow_none=True, metadata={"description": "In full: this is her own copy."}
+    )
+    pregnancies = fields.List(fields.Nested(PregnancySchema))
+    children = fields.List(fields.Nested(ChildSchema))
+    registrations = fields.List(fields.Nested(RegistrationSchema))
+    consents = fields.List(fields.Nested(ConsentSchema))
+    partner_grants = fields.List(fields.Nested(PartnerGrantSchema))
+    access_log = fields.List(fields.Nested(AccessEventSchema))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from backend.auth import service
 from backend.auth.models import Role
@@ -11,6 +12,7 @@ from backend.errors import DomainError
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--phone", required=True)
 @click.option("--password", required=True)
 @click.option("--name", default="Administrator")

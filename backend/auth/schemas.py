@@ -78,7 +78,9 @@ class StaffCreateSchema(Schema):
     phone = fields.String(required=True, validate=PHONE)
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    role = fields.String(required=True, validate=validate.OneOf([Role.DOCTOR, Role.EDUCATOR]))
+    role = fields.String(
+        required=True, validate=validate.OneOf([Role.DOCTOR.value, Role.EDUCATOR.value])
+    )
     institution_id = fields.UUID(required=True)
 
 

@@ -93,6 +93,12 @@ class Me(MethodView):
         body = service.profile(session, user=user, default_tz=_default_tz(), cipher=cipher)
         return body, _etag(body.version)
 
+    @blp.response(204)
+    @login_required(Role.CITIZEN)
+    def delete(self) -> None:
+        """Delete your account and records (children with another guardian stay with them)."""
+        service.delete_account(Session(), user=_me())
+
 
 # --- pregnancies ------------------------------------------------------------------------------
 

@@ -666,3 +666,40 @@ def add_guardian(session: Session, *, child: Child, user: User, relation: str) -
     _touch(child)
     _flush(session)
     return guardian
+
+
+# --- the whole handbook: a doctor's view, the export, account deletion ------------------------
+
+
+def all_records(session: Session, *, person: User) -> tuple[list[Pregnancy], list[Child]]:
+    """Every pregnancy of the person and every child she is guardian of (bounded queries)."""
+    pregnancies = session.scalars(
+        select(Pregnancy)
+        .where(Pregnancy.woman_id == person.id)
+        .order_by(Pregnancy.edd.desc(), Pregnancy.id)
+    ).all()
+    children = session.scalars(
+        select(Child)
+        .join(Guardian, Guardian.child_id == Child.id)
+        .where(Guardian.user_id == person.id)
+        .order_by(Child.birth_date, Child.birth_order, Child.id)
+    ).all()
+    return list(pregnancies), list(children)
+
+
+def delete_account(session: Session, *, user: User) -> None:
+    """Delete her account and her records; children with another guardian stay with them.
+
+    Pregnancies, registrations, consents, partner grants and tokens go with the account
+    (their foreign keys cascade); audit rows stay, with her id removed.
+    """
+    _, children = all_records(session, person=user)
+    for child in children:
+        others = [g for g in child.guardians if g.user_id != user.id]
+        if others:
+            child.guardians = others
+        else:
+            session.delete(child)
+    session.flush()
+    session.delete(user)
+    session.flush()

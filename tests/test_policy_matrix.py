@@ -1,0 +1,140 @@
+"""Every route × every role × another person's record: the policy answers 401/403/404.
+
+The matrix is built from the app's url_map, so it grows with every new route: a route with a
+path parameter the matrix does not know fails the test until a sample id is added here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from backend import clock
+from backend.auth.models import Role
+from backend.auth.policy import route_roles
+from tests.conftest import Api, new_phone
+
+# Routes anyone may call (sign-up and log-in), with the methods that are public.
+PUBLIC = {
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/miniprogram"),
+}
+
+
+def _today() -> dt.date:
+    return clock.today("Asia/Shanghai")
+
+
+# A valid body per (method, rule), so that a refusal is the policy's and not the validator's.
+def _bodies() -> dict[tuple[str, str], dict]:
+    today = _today()
+    return {
+        ("PATCH", "/api/v1/pregnancies/<uuid:pregnancy_id>"): {"gravidity": 2},
+        ("POST", "/api/v1/pregnancies/<uuid:pregnancy_id>/birth"): {
+            "born_at": f"{today.isoformat()}T08:00:00+08:00",
+            "ga_weeks": 39,
+            "babies": [{"sex": "female", "weight_g": 3200, "length_cm": 50}],
+        },
+        ("POST", "/api/v1/pregnancies/<uuid:pregnancy_id>/end"): {
+            "kind": "miscarriage",
+            "ended_on": today.isoformat(),
+        },
+        ("PATCH", "/api/v1/children/<uuid:child_id>"): {"name": "改名"},
+        ("PATCH", "/api/v1/me/partners/<uuid:grant_id>"): {"can_write": True},
+    }
+
+
+def api_routes(app) -> list[tuple[str, str]]:
+    """(method, rule) for every API route."""
+    return sorted(
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+
+
+def _view(app, rule: str):
+    endpoint = next(r.endpoint for r in app.url_map.iter_rules() if r.rule == rule)
+    return app.view_functions[endpoint]
+
+
+@pytest.fixture
+def victim(make_citizen, make_staff):
+    """A woman with a pregnancy, a child, a registration and a partner invitation."""
+    api, user_id, _ = make_citizen("受害者")
+    lmp = (_today() - dt.timedelta(days=100)).isoformat()
+    preg = api.post("me/pregnancies", {"lmp": lmp}).json
+    child = api.post("me/children", {"sex": "male", "birth_date": "2024-01-15"}).json
+    _, doc = make_staff(Role.DOCTOR)
+    reg = api.post("me/registrations", {"institution_id": str(doc.institution_id)}).json
+    grant = api.post("me/partners", {"phone": new_phone()}).json
+    ids = {
+        "pregnancy_id": preg["id"],
+        "child_id": child["id"],
+        "registration_id": reg["id"],
+        "grant_id": grant["id"],
+        "patient_id": user_id,
+    }
+    return api, ids
+
+
+@pytest.fixture
+def strangers(client, make_citizen, make_staff):
+    """One actor per role, none related to the victim."""
+    return {
+        "anonymous": Api(client),
+        "citizen": make_citizen("路人")[0],
+        "doctor": make_staff(Role.DOCTOR)[0],
+        "educator": make_staff(Role.EDUCATOR)[0],
+        "admin": make_staff(Role.ADMIN)[0],
+    }
+
+
+def _fill(rule: str, ids: dict[str, str]) -> str:
+    def sub(m: re.Match) -> str:
+        name = m.group(2)
+        assert name in ids, f"add a sample id for <{name}> to tests/test_policy_matrix.py"
+        return ids[name]
+
+    return re.sub(r"<(?:(\w+):)?(\w+)>", sub, rule)
+
+
+def test_every_route_is_public_or_goes_through_the_policy(app):
+    for method, rule in api_routes(app):
+        roles = route_roles(_view(app, rule), method)
+        assert (method, rule) in PUBLIC or roles is not None, f"{method} {rule} has no policy"
+
+
+def test_anonymous_gets_401_everywhere_but_public_routes(app, victim, strangers):
+    _, ids = victim
+    anon = strangers["anonymous"]
+    for method, rule in api_routes(app):
+        if (method, rule) in PUBLIC:
+            continue
+        r = anon.call(method, _fill(rule, ids), json=_bodies().get((method, rule), {}))
+        assert r.status_code == 401, (method, rule, r.status_code)
+        assert r.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("role", ["citizen", "doctor", "educator", "admin"])
+def test_foreign_records_answer_404_or_403(app, victim, strangers, role):
+    owner, ids = victim
+    actor = strangers[role]
+    bodies = _bodies()
+    checked = 0
+    for method, rule in api_routes(app):
+        if "<" not in rule:
+            continue
+        r = actor.call(method, _fill(rule, ids), json=bodies.get((method, rule)))
+        assert r.status_code in (403, 404), (role, method, rule, r.status_code, r.json)
+        checked += 1
+    assert checked >= 10
+    # nothing was changed by the refused requests
+    preg = owner.get(f"pregnancies/{ids['pregnancy_id']}").json
+    assert preg["status"] == "ongoing" and preg["gravidity"] is None
+    assert owner.get(f"children/{ids['child_id']}").json["name"] is None
+    assert all(r["active"] for r in owner.get("me/registrations").json)
