@@ -276,8 +276,9 @@ class _Planner:
 
         A step falls due when its window opens. The programme's first version is taken to apply
         to every earlier date; a later version governs a step that opens while it is in force,
-        or opened before it but is still open then (its opening then moves to the version's
-        first day: a catch-up, as when a vaccine joins the programme).
+        or opened before it but is still open then: its opening then moves to the version's
+        first day, with the usual time to be on time after it (a catch-up, as when a vaccine
+        joins the programme).
         """
         why_not = "anchor"
         for index, version in enumerate(versions):
@@ -300,8 +301,10 @@ class _Planner:
                 why_not = "version"
                 continue
             if start != opens:
+                # A catch-up keeps the usual time to be on time, counted from the new opening.
+                due = min(closes, max(due, start + (due - opens)))
                 adjustments.append(f"opens:version_effective_from:{version.effective_from}")
-            return _Window(version, item, label, day, start, max(due, start), closes, adjustments)
+            return _Window(version, item, label, day, start, due, closes, adjustments)
         return why_not
 
     # --- conditions ---
