@@ -35,12 +35,12 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check backend tests bench
-	$(BIN)/ruff format --check backend tests bench
+	$(BIN)/ruff check backend tests $(wildcard bench)
+	$(BIN)/ruff format --check backend tests $(wildcard bench)
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix backend tests bench
-	$(BIN)/ruff format backend tests bench
+	$(BIN)/ruff check --fix backend tests $(wildcard bench)
+	$(BIN)/ruff format backend tests $(wildcard bench)
 
 openapi: install
 	$(FLASK) openapi-yaml openapi.yaml
