@@ -70,6 +70,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    """Build a mapping, refusing a key written twice (except keys merged by `<<`)."""
     seen: set[Any] = set()
     for key_node, _value in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
@@ -109,6 +110,7 @@ class _ParsedFile:
 
 
 def _choices(value: Any) -> dict[str, ChoiceGroup]:
+    """Alternative groups (JE-L or JE-I), each with its default."""
     groups: dict[str, ChoiceGroup] = {}
     for group, spec in read_mapping(value, "choices").items():
         name = f"choices.{group}"
@@ -201,6 +203,7 @@ def _file(
 
 
 def _definitions(path: str, data: Mapping[str, Any]) -> Definitions:
+    """The definitions file: term, preterm limit, and the flags conditions may test."""
     check_keys(data, {"version", "definitions", "note"}, {"version", "definitions"}, "")
     if not isinstance(data["version"], str):
         raise Invalid("version", 'must be text in quotes, such as "2026.1"')
@@ -313,6 +316,7 @@ def _versions(files: list[_ParsedFile], problems: list[str]) -> tuple[ProtocolVe
 def _check_refs(
     programmes: Mapping[str, tuple[ProtocolVersion, ...]], refs: list[Ref], problems: list[str]
 ) -> None:
+    """Steps, fields and choice groups named by items must exist once all files are read."""
     owner: dict[str, str] = {}
     items: dict[str, list[Item]] = {}
     for name, versions in programmes.items():

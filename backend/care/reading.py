@@ -101,12 +101,14 @@ class Invalid(Exception):
 
 
 def read_mapping(value: Any, name: str) -> Mapping[str, Any]:
+    """A mapping, or an error that says so (YAML lists and scalars look alike to editors)."""
     if not isinstance(value, Mapping):
         raise Invalid(name, "must be a mapping (key: value lines)")
     return value
 
 
 def check_keys(data: Mapping[str, Any], allowed: set[str], required: set[str], prefix: str) -> None:
+    """Refuse unknown keys (typos would otherwise be ignored) and require the needed ones."""
     for key in data:
         if key not in allowed:
             raise Invalid(f"{prefix}{key}", f"unknown field; allowed: {', '.join(sorted(allowed))}")
@@ -116,18 +118,21 @@ def check_keys(data: Mapping[str, Any], allowed: set[str], required: set[str], p
 
 
 def read_string(value: Any, name: str) -> str:
+    """Non-empty text."""
     if not isinstance(value, str) or not value.strip():
         raise Invalid(name, "must be non-empty text")
     return value
 
 
 def read_code(value: Any, name: str) -> str:
+    """A stable code: lowercase letters, digits and underscores, as stored in the database."""
     if not isinstance(value, str) or not CODE.match(value):
         raise Invalid(name, f"must be a code of lowercase letters, digits and '_', not {value!r}")
     return value
 
 
 def read_codes(value: Any, name: str) -> tuple[str, ...]:
+    """One code or a list of codes."""
     items = value if isinstance(value, list) else [value]
     if not items:
         raise Invalid(name, "must name at least one step")
@@ -135,24 +140,28 @@ def read_codes(value: Any, name: str) -> tuple[str, ...]:
 
 
 def read_bool(value: Any, name: str) -> bool:
+    """A real YAML boolean, not a string that looks like one."""
     if not isinstance(value, bool):
         raise Invalid(name, "must be true or false")
     return value
 
 
 def read_date(value: Any, name: str) -> dt.date:
+    """A YYYY-MM-DD date (a timestamp is refused: protocols work in whole days)."""
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
         raise Invalid(name, f"must be a date written YYYY-MM-DD, not {value!r}")
     return value
 
 
 def read_number(value: Any, name: str) -> float:
+    """An int or float (booleans are ints in Python and are refused)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid(name, f"must be a number, not {value!r}")
     return float(value)
 
 
 def read_offset(value: Any, name: str) -> Offset:
+    """An offset such as 16w or 3m -1d, with the parser's message on failure."""
     try:
         return parse_offset(value)
     except ValueError as exc:
@@ -160,12 +169,14 @@ def read_offset(value: Any, name: str) -> Offset:
 
 
 def read_choice(value: Any, allowed: tuple[str, ...], name: str) -> str:
+    """One of a closed vocabulary."""
     if value not in allowed:
         raise Invalid(name, f"must be one of {', '.join(allowed)}, not {value!r}")
     return str(value)
 
 
 def read_text(value: Any, name: str) -> Text:
+    """Text in every supported locale, so the app can show either language."""
     data = read_mapping(value, name)
     for key in data:
         if key not in LOCALES:
@@ -177,6 +188,7 @@ def read_text(value: Any, name: str) -> Text:
 
 
 def read_source(value: Any, name: str) -> Source:
+    """Reference ids and a title: every clinical number must say where it comes from."""
     data = read_mapping(value, name)
     check_keys(data, {"ids", "title"}, {"ids", "title"}, f"{name}.")
     ids = data["ids"] if isinstance(data["ids"], list) else [data["ids"]]
@@ -192,6 +204,7 @@ def read_source(value: Any, name: str) -> Source:
 
 
 def read_note(value: Any, name: str) -> str | None:
+    """An optional non-empty note."""
     return None if value is None else read_string(value, name).strip()
 
 
@@ -221,6 +234,7 @@ class FileCtx:
 
 
 def _step_test(value: Any, name: str) -> StepTest:
+    """`{step: ..., interpretation: ...}` or `{step: ..., field: ..., <comparator>: ...}`."""
     data = read_mapping(value, name)
     allowed = {"step", "interpretation", "field", *COMPARATORS}
     check_keys(data, allowed, {"step"}, f"{name}.")
@@ -246,6 +260,7 @@ def _step_test(value: Any, name: str) -> StepTest:
 
 
 def _field_test(data: Mapping[str, Any], op: str, name: str) -> FieldTest:
+    """One comparison on a result field."""
     field_name = read_code(data.get("field"), f"{name}.field")
     value = data[op]
     if op == "in":
@@ -258,6 +273,7 @@ def _field_test(data: Mapping[str, Any], op: str, name: str) -> FieldTest:
 
 
 def _condition(value: Any, name: str, kind: str, ctx: FileCtx, code: str) -> Condition:
+    """A `when:` mapping; several keys in one mapping must all hold."""
     data = read_mapping(value, name)
     if not data:
         raise Invalid(name, "must hold at least one condition")
@@ -265,7 +281,10 @@ def _condition(value: Any, name: str, kind: str, ctx: FileCtx, code: str) -> Con
     return terms[0] if len(terms) == 1 else AllOf(terms=tuple(terms), raw=dict(data))
 
 
-def _condition_list(value: Any, name: str, kind: str, ctx: FileCtx, code: str) -> tuple:
+def _condition_list(
+    value: Any, name: str, kind: str, ctx: FileCtx, code: str
+) -> tuple[Condition, ...]:
+    """The terms of any_of / all_of."""
     if not isinstance(value, list) or not value:
         raise Invalid(name, "must be a non-empty list of conditions")
     return tuple(_condition(v, f"{name}[{i}]", kind, ctx, code) for i, v in enumerate(value))
@@ -274,6 +293,7 @@ def _condition_list(value: Any, name: str, kind: str, ctx: FileCtx, code: str) -
 def _one_condition(
     key: str, value: Any, name: str, kind: str, ctx: FileCtx, code: str
 ) -> Condition:
+    """One word of the condition vocabulary, checked against the subject kind."""
     raw = {key: value}
     if key in CONDITION_KINDS and kind not in CONDITION_KINDS[key]:
         allowed = ", ".join(sorted(CONDITION_KINDS[key]))
@@ -345,6 +365,7 @@ def _one_condition(
 
 
 def _flag_condition(value: Any, name: str, ctx: FileCtx, raw: Any) -> Condition:
+    """A subject flag, checked against the flags declared in definitions.yaml."""
     data = read_mapping(value, name)
     if len(data) != 1:
         raise Invalid(name, "must name one flag and its value(s), such as {mother_hbsag: positive}")
@@ -363,6 +384,7 @@ def _flag_condition(value: Any, name: str, ctx: FileCtx, raw: Any) -> Condition:
 
 
 def _refer_step_test(test: StepTest, name: str, ctx: FileCtx, code: str) -> None:
+    """Remember the steps (and fields) a test names, to check once every file is read."""
     for step in test.steps:
         if step == code:
             raise Invalid(f"{name}.step", "a step cannot depend on its own result")
@@ -375,6 +397,7 @@ def _refer_step_test(test: StepTest, name: str, ctx: FileCtx, code: str) -> None
 
 
 def _anchor(value: Any, kind: str, ctx: FileCtx, code: str) -> Anchor:
+    """A named date (or a list, first known wins) or another step's result."""
     if not isinstance(value, str | list | Mapping):
         raise Invalid("anchor", "must be a date name, a list of names, or {step: ...}")
     if isinstance(value, str | list):
@@ -395,6 +418,7 @@ def _anchor(value: Any, kind: str, ctx: FileCtx, code: str) -> Anchor:
 
 
 def _window(value: Any) -> Window:
+    """opens / due / closes offsets; due defaults to closes; they must run forward."""
     data = read_mapping(value, "window")
     check_keys(data, {"opens", "due", "closes"}, {"opens", "closes"}, "window.")
     opens = read_offset(data["opens"], "window.opens")
@@ -409,6 +433,7 @@ def _window(value: Any) -> Window:
 
 
 def _intervals(value: Any, ctx: FileCtx, code: str) -> tuple[Interval, ...]:
+    """Minimum intervals after other steps (vaccine doses)."""
     entries = value if isinstance(value, list) else [value]
     intervals = []
     for i, entry in enumerate(entries):
@@ -427,6 +452,7 @@ def _intervals(value: Any, ctx: FileCtx, code: str) -> tuple[Interval, ...]:
 
 
 def _parts(value: Any) -> tuple[Part, ...]:
+    """The components of a step (tests at a visit, items of a check)."""
     if not isinstance(value, list):
         raise Invalid("parts", "must be a list")
     parts: list[Part] = []
@@ -460,6 +486,7 @@ def _parts(value: Any) -> tuple[Part, ...]:
 
 
 def _results(value: Any) -> tuple[ResultField, ...]:
+    """The typed result fields a doctor may log, with plausible ranges."""
     if not isinstance(value, list) or not value:
         raise Invalid("results", "must be a non-empty list of fields")
     fields: list[ResultField] = []
@@ -530,6 +557,7 @@ def check_test_fits(test: FieldTest, spec: ResultField, name: str) -> None:
 
 
 def _rules(value: Any, results: tuple[ResultField, ...]) -> tuple[Rule, ...]:
+    """Interpretation rules reading the declared result fields."""
     if not isinstance(value, list) or not value:
         raise Invalid("interpretation", "must be a non-empty list of rules")
     if not results:
@@ -563,6 +591,7 @@ def _rules(value: Any, results: tuple[ResultField, ...]) -> tuple[Rule, ...]:
 
 
 def read_item(data: Mapping[str, Any], ctx: FileCtx, file_source: Source | None, code: str) -> Item:
+    """One item with its file defaults merged in, every field checked."""
     check_keys(
         data, ITEM_KEYS, {"code", "kind", "anchor", "window", "title", "why", "verified"}, ""
     )
