@@ -14,6 +14,8 @@ from typing import Any
 
 from backend.care.offsets import Offset
 
+CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "protocols"
+
 KINDS = ("woman", "pregnancy", "child")
 RISK_COLOURS = ("green", "yellow", "orange", "red", "purple")
 SEXES = ("female", "male")
@@ -379,7 +381,7 @@ class ProtocolSet:
         raise KeyError(code)
 
 
-def load_protocols(directory: str | Path) -> ProtocolSet:
+def load_protocols(directory: str | Path = CONTENT_DIR) -> ProtocolSet:
     """Load and validate every protocol file of `directory`; ProtocolError if any is broken."""
     from backend.care.loading import load_directory
 

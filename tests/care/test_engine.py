@@ -289,7 +289,7 @@ def test_abnormal_heel_prick_is_recalled_at_once(protocols):
         completed={"heel_prick": Completion(D(2026, 3, 13), values={"screen_result": "positive"})},
     )
     recall = by_code(plan(facts, protocols, D(2026, 3, 20)))["heel_prick_recall"]
-    assert window(recall) == (D(2026, 3, 20) - dt.timedelta(days=7), D(2026, 3, 13), D(2026, 4, 10))
+    assert window(recall) == (D(2026, 3, 13), D(2026, 3, 13), D(2026, 4, 10))
     assert recall.status == OVERDUE
 
 

@@ -11,6 +11,7 @@ import pytest
 from backend.care.loading import build_protocols
 from backend.care.offsets import parse_offset
 from backend.care.protocols import (
+    CONTENT_DIR,
     INTERPRETATIONS,
     LOCALES,
     ProtocolError,
@@ -20,8 +21,6 @@ from backend.care.protocols import (
     load_protocols,
     parse_ratio,
 )
-
-from .conftest import PROTOCOL_DIR
 
 # --- the real files ---
 
@@ -92,7 +91,7 @@ def test_item_lookup_by_date(protocols: ProtocolSet):
 
 
 def test_load_from_a_path_names_the_file(tmp_path: Path):
-    (tmp_path / "definitions.yaml").write_text((PROTOCOL_DIR / "definitions.yaml").read_text())
+    (tmp_path / "definitions.yaml").write_text((CONTENT_DIR / "definitions.yaml").read_text())
     (tmp_path / "child_health.yaml").write_text(
         PROTOCOL(window="{opens: 2 fortnights, closes: 7m -1d}")
     )
@@ -111,7 +110,7 @@ def test_missing_directory():
 
 # --- broken files, one mistake each ---
 
-DEFINITIONS = (PROTOCOL_DIR / "definitions.yaml").read_text(encoding="utf-8")
+DEFINITIONS = (CONTENT_DIR / "definitions.yaml").read_text(encoding="utf-8")
 
 
 def PROTOCOL(
