@@ -44,6 +44,18 @@ def _bodies() -> dict[tuple[str, str], dict]:
         },
         ("PATCH", "/api/v1/children/<uuid:child_id>"): {"name": "改名"},
         ("PATCH", "/api/v1/me/partners/<uuid:grant_id>"): {"can_write": True},
+        ("POST", "/api/v1/care-steps/<uuid:step_id>/results"): {
+            "values": {},
+            "performed_on": today.isoformat(),
+        },
+        ("POST", "/api/v1/care-steps/<uuid:step_id>/not-done"): {"reason": "declined"},
+        ("POST", "/api/v1/pregnancies/<uuid:pregnancy_id>/risk-assessments"): {
+            "colours": ["red"],
+            "assessed_on": today.isoformat(),
+        },
+        ("PATCH", "/api/v1/children/<uuid:child_id>/care-options"): {
+            "vaccine_choices": {"JE": "JE-I"},
+        },
     }
 
 
@@ -72,7 +84,9 @@ def victim(make_citizen, make_staff):
     _, doc = make_staff(Role.DOCTOR)
     reg = api.post("me/registrations", {"institution_id": str(doc.institution_id)}).json
     grant = api.post("me/partners", {"phone": new_phone()}).json
+    step = api.get("me/schedule?status=due,upcoming&page_size=1").json["items"][0]
     ids = {
+        "step_id": step["id"],
         "pregnancy_id": preg["id"],
         "child_id": child["id"],
         "registration_id": reg["id"],
@@ -138,3 +152,6 @@ def test_foreign_records_answer_404_or_403(app, victim, strangers, role):
     assert preg["status"] == "ongoing" and preg["gravidity"] is None
     assert owner.get(f"children/{ids['child_id']}").json["name"] is None
     assert all(r["active"] for r in owner.get("me/registrations").json)
+    step = owner.get(f"care-steps/{ids['step_id']}").json
+    assert step["status"] in ("due", "upcoming") and step["results"] == []
+    assert owner.get(f"pregnancies/{ids['pregnancy_id']}/risk-assessments").json == []

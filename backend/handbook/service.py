@@ -653,6 +653,7 @@ def update_child(
         child.birth_order = data["birth_order"]
     _touch(child)
     _flush(session)
+    signals.child_changed.send(child, session=session, child=child)
     return child
 
 
@@ -697,6 +698,9 @@ def delete_account(session: Session, *, user: User) -> None:
     for child in children:
         others = [g for g in child.guardians if g.user_id != user.id]
         if others:
+            signals.guardian_leaving.send(
+                child, session=session, child=child, user=user, successor_id=others[0].user_id
+            )
             child.guardians = others
         else:
             session.delete(child)

@@ -36,3 +36,12 @@ child_added = handbook_signals.signal(
     doc="A child entered the handbook (at a recorded birth or entered after birth). "
     "kwargs: session, child.",
 )
+child_changed = handbook_signals.signal(
+    "child-changed",
+    doc="A child's facts were corrected (birth date, sex, ...). kwargs: session, child.",
+)
+guardian_leaving = handbook_signals.signal(
+    "guardian-leaving",
+    doc="A guardian is removed from a child who stays with another (account deletion). "
+    "kwargs: session, child, user, successor_id.",
+)

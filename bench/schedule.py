@@ -1,0 +1,155 @@
+"""The schedule sync vs. a raw bulk insert of the same step rows, in the same run.
+
+    .venv/bin/python bench/schedule.py [--enrolments 200] [--database-url URL]
+
+Creates N women, each with a pregnancy at a different week (rows inserted directly, so nothing
+is planned yet), then:
+  1. syncs every pregnancy through care.service.sync_pregnancy (facts → engine → rows), one
+     commit at the end, counting the SQL statements of each sync;
+  2. deletes those step rows and inserts exactly the same rows again with one Core executemany
+     (the floor: what the database needs to store them);
+and prints the times, their ratios to the floor (target ≤ 3×) and the queries per sync (target:
+constant in N). The sync runs twice: one subject at a time (the API path, one flush each) and in
+batches of 200 (`flask care resync`).
+By default it uses PostgreSQL at 127.0.0.1:5432 when one answers (a throw-away database), else
+SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import delete, event, insert, select
+
+from backend import create_app
+from backend.auth.models import Role, User
+from backend.care import service
+from backend.care.models import CareStep
+from backend.db import Base, Session, engine_of
+from backend.handbook.models import Pregnancy
+from backend.models import load_all
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BATCH = 200
+
+
+def _database(url: str | None) -> tuple[str, callable]:  # type: ignore[valid-type]
+    if url:
+        return url, lambda: None
+    try:
+        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        name = f"mch_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+        def drop() -> None:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+        return sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(False), drop
+    except Exception:
+        path = Path(tempfile.mkdtemp()) / "bench.sqlite3"
+        return f"sqlite:///{path}", lambda: None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--enrolments", type=int, default=200)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    url, drop = _database(args.database_url)
+    try:
+        run(url, args.enrolments)
+    finally:
+        drop()
+
+
+def run(url: str, n: int) -> None:
+    app = create_app({"DATABASE_URL": url})
+    load_all()
+    engine = engine_of(app)
+    Base.metadata.create_all(engine)
+    protocols = app.extensions["care.protocols"]
+    tz = app.config["DEFAULT_TIMEZONE"]
+    today = dt.date.today()
+    with app.app_context():
+        session = Session()
+        for i in range(n):
+            woman = User(role=Role.CITIZEN, phone=f"135{i:08d}", name=f"bench {i}")
+            session.add(woman)
+            lmp = today - dt.timedelta(days=7 * (4 + i % 36))
+            session.add(
+                Pregnancy(
+                    woman=woman,
+                    lmp=lmp,
+                    edd=lmp + dt.timedelta(days=280),
+                    edd_source="lmp",
+                    status="ongoing",
+                )
+            )
+        session.commit()
+        pregnancies = list(session.scalars(select(Pregnancy)))
+
+        counts: list[int] = []
+        current = [0]
+        event.listen(
+            engine, "before_cursor_execute", lambda *a: current.__setitem__(0, current[0] + 1)
+        )
+        # 1. one subject at a time, as the API does when a fact changes
+        started = time.perf_counter()
+        for pregnancy in pregnancies:
+            current[0] = 0
+            service.sync_pregnancy(session, pregnancy=pregnancy, protocols=protocols, default_tz=tz)
+            counts.append(current[0])
+        session.commit()
+        single_seconds = time.perf_counter() - started
+        session.execute(delete(CareStep))
+        session.commit()
+        # 2. in batches, as `flask care resync` does
+        started = time.perf_counter()
+        current[0] = 0
+        for i in range(0, len(pregnancies), BATCH):
+            subjects = [service.pregnancy_subject(p) for p in pregnancies[i : i + BATCH]]
+            service.sync_many(session, subjects=subjects, protocols=protocols, default_tz=tz)
+            session.commit()
+        batch_seconds = time.perf_counter() - started
+        batch_queries = current[0]
+
+        columns = [c.key for c in CareStep.__table__.columns]
+        rows = [
+            {k: getattr(step, k) for k in columns} for step in session.scalars(select(CareStep))
+        ]
+        session.execute(delete(CareStep))
+        session.commit()
+        # 3. the floor: the same rows in one executemany
+        started = time.perf_counter()
+        session.execute(insert(CareStep), rows)
+        session.commit()
+        raw_seconds = time.perf_counter() - started
+
+    print(f"database: {engine.dialect.name}; {n} enrolments, {len(rows)} step rows")
+    print(f"{'path':<36}{'ms':>9}{'x floor':>9}")
+    print(f"{'raw bulk insert of the rows (floor)':<36}{raw_seconds * 1e3:>9.1f}{1:>9.2f}")
+    print(
+        f"{'sync, batches of ' + str(BATCH) + ' (resync)':<36}{batch_seconds * 1e3:>9.1f}"
+        f"{batch_seconds / raw_seconds:>9.2f}"
+    )
+    print(
+        f"{'sync, one subject at a time (API)':<36}{single_seconds * 1e3:>9.1f}"
+        f"{single_seconds / raw_seconds:>9.2f}"
+    )
+    print(
+        f"queries per single sync: min {min(counts)}, median {statistics.median(counts)}, "
+        f"max {max(counts)} (constant in N); batched: {batch_queries} for {n} subjects"
+    )
+
+
+if __name__ == "__main__":
+    main()
