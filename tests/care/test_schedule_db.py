@@ -387,3 +387,39 @@ def test_a_stranger_cannot_log_results_or_read_steps(mum, make_staff):
         {"values": {"haemoglobin_g_l": 120}, "performed_on": _iso(TODAY)},
     )
     assert r.status_code == 404
+
+
+def test_schedule_filters_by_subject_status_and_dates(mum):
+    api, _ = mum
+    preg = _pregnancy(api, 10)
+    child = api.post("me/children", {"sex": "female", "birth_date": "2025-06-01"}).json
+    only_child = _steps(api, subject=child["id"])
+    assert only_child and all(s["subject"]["id"] == child["id"] for s in only_child.values())
+    window = {"from": _iso(TODAY), "to": _iso(TODAY + dt.timedelta(days=14))}
+    for step in _steps(api, subject=preg["id"], **window).values():
+        assert step["closes_on"] >= window["from"] and step["opens_on"] <= window["to"]
+    upcoming = _steps(api, status="upcoming")
+    assert upcoming and {s["status"] for s in upcoming.values()} == {"upcoming"}
+    r = api.get("me/schedule?status=soon")
+    assert r.status_code == 422 and "status" in r.json["errors"]
+    r = api.get(f"me/schedule?subject={uuid.uuid4()}")
+    assert r.status_code == 422 and "subject" in r.json["errors"]
+
+
+def test_choosing_je_i_replans_the_child(mum):
+    api, _ = mum
+    child = api.post("me/children", {"sex": "male", "birth_date": "2025-12-01"}).json
+    codes = set(_steps(api, subject=child["id"]))
+    r = api.patch(f"children/{child['id']}/care-options", {"vaccine_choices": {"JE": "JE-I"}})
+    assert r.status_code == 200 and r.json["vaccine_choices"] == {"JE": "JE-I"}
+    active = {c for c, s in _steps(api, subject=child["id"]).items() if s["status"] != "cancelled"}
+    assert active != codes and any(c.startswith("je_i") for c in active)
+    assert not any(c.startswith("je_l") for c in active)
+
+
+def test_resync_command_reports_and_keeps_done_steps(app, mum):
+    api, _ = mum
+    _pregnancy(api, 10)
+    result = app.test_cli_runner().invoke(args=["care", "resync"])
+    assert result.exit_code == 0, result.output
+    assert "resync:" in result.output and "0 moved" in result.output
