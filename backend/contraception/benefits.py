@@ -762,7 +762,7 @@ def leave_for(birth: BirthFacts, rules: BenefitRules) -> LeaveEntitlement:
         # and parental leave of later versions (already in `parts`) with their notes.
         if version in chosen or version.effective_from <= birth.date:
             continue
-        total, ends = _date_maternity(list(parts), birth.date)
+        _, ends = _date_maternity(list(parts), birth.date)
         for question in version.open_questions:
             # Unknown when the leave ends (already unsettled): not flagged again.
             running = (
@@ -828,6 +828,17 @@ def _loss_leave(birth: BirthFacts, rules: BenefitRules) -> LeaveEntitlement:
                 )
     unsettled = any(p.status == UNSETTLED for p in parts) or not parts
     settled = [p for p in parts if p.status == SETTLED]
+    questions = tuple(
+        OpenQuestion(
+            case="pregnancy_loss",
+            affects=(p.rule_id,),
+            status=UNSETTLED,
+            text=p.open_questions[0],
+            source=p.source,
+        )
+        for p in parts
+        if p.status == UNSETTLED and p.open_questions
+    )
     total = sum(p.days or 0 for p in settled) if not unsettled else None
     ends_on = max((p.ends_on for p in settled if p.ends_on), default=None)
     return LeaveEntitlement(
@@ -838,7 +849,7 @@ def _loss_leave(birth: BirthFacts, rules: BenefitRules) -> LeaveEntitlement:
         maternity_starts_on=birth.date if total is not None else None,
         maternity_ends_on=ends_on if total is not None else None,
         status=UNSETTLED if unsettled else SETTLED,
-        open_questions=(),
+        open_questions=questions,
         versions=tuple((v.table, v.version) for v in chosen),
     )
 

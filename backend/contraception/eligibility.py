@@ -1,7 +1,8 @@
 """Contraceptive eligibility: WHO MEC as data (content/contraception), loaded with validation,
 and a pure engine that rates every method for one woman on one day.
 
-Pure: no database, no clock, no I/O beyond loading. `today` is the woman's local date.
+Pure: no database, no clock, no I/O beyond loading. `today` is the woman's local date. The
+table rates methods for a woman who is not pregnant; the caller does not assess a pregnancy.
 """
 
 from __future__ import annotations

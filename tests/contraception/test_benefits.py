@@ -176,6 +176,7 @@ def test_a_loss_at_28_weeks_or_later_is_routed_to_a_person(rules: BenefitRules):
     leave = leave_for(BirthFacts(dt.date(2024, 3, 1), loss_ga_weeks=30), rules)
     assert (leave.maternity_days, leave.status) == (None, UNSETTLED)
     assert "28 weeks" in leave.components[0].open_questions[0]["en"]
+    assert [q.affects for q in leave.open_questions] == [("NAT-LOSS-GE28W",)]
 
 
 def test_birth_facts_are_checked():
