@@ -618,6 +618,10 @@ class _Assessor:
         """A text in her locale."""
         return localize(text, self.locale) or ""
 
+    def sentences(self, *parts: str) -> str:
+        """Sentences joined as her language writes them (Chinese puts no space between)."""
+        return ("" if self.locale.startswith("zh") else " ").join(p for p in parts if p)
+
     def fact_list(self, names: Iterable[str]) -> str:
         """Fact titles joined in her language, in the table's order, each once."""
         titles: dict[str, None] = {}
@@ -676,11 +680,12 @@ class _Assessor:
         if pending:
             if offer == OFFERED:
                 offer = TALK_TO_DOCTOR
-            explanation += " " + self.text(self.table.texts["ask"]).format(
-                facts=self.fact_list(missing_facts)
+            explanation = self.sentences(
+                explanation,
+                self.text(self.table.texts["ask"]).format(facts=self.fact_list(missing_facts)),
             )
         if method.for_partner:
-            explanation = self.text(self.table.texts["partner"]) + " " + explanation
+            explanation = self.sentences(self.text(self.table.texts["partner"]), explanation)
         limit = self.table.emergency.get(method.code)
         services = ()
         if offer != NOT_OFFERED:
