@@ -21,6 +21,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/register"),
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/miniprogram"),
+    ("GET", "/api/v1/calendar-feeds/<secret>.ics"),
 }
 
 
@@ -92,6 +93,8 @@ def victim(make_citizen, make_staff):
         "registration_id": reg["id"],
         "grant_id": grant["id"],
         "patient_id": user_id,
+        # A stranger's guess at her calendar-feed secret (the feed itself is public by secret).
+        "secret": "guessed-secret",
     }
     return api, ids
 
