@@ -1,0 +1,78 @@
+"""Fixtures of the regimen tests: noon in Shanghai, a woman, her doctor, the signals sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from backend.auth.models import Registration, Role
+from backend.regimens import signals
+from tests.conftest import PASSWORD
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOON = dt.datetime(2026, 6, 15, 12, 0, tzinfo=SHANGHAI)
+TODAY = NOON.date()
+
+
+def days(n: int) -> dt.timedelta:
+    return dt.timedelta(days=n)
+
+
+def iso(day: dt.date) -> str:
+    return day.isoformat()
+
+
+@pytest.fixture(autouse=True)
+def _noon(frozen_clock):
+    frozen_clock(NOON)
+    return frozen_clock
+
+
+@pytest.fixture
+def mum(make_citizen):
+    """A citizen; returns (api, user_id)."""
+    api, user_id, phone = make_citizen("林晓")
+    api.phone = phone
+    return api, user_id
+
+
+@pytest.fixture
+def travel(frozen_clock):
+    """Move the clock to an instant and log her in again (tokens expire after a week)."""
+
+    def move(api, instant: dt.datetime) -> None:
+        frozen_clock(instant)
+        r = api.post("auth/token", {"phone": api.phone, "password": PASSWORD})
+        assert r.status_code == 200, r.json
+        api.token = r.json["access_token"]
+
+    return move
+
+
+@pytest.fixture
+def doctor_for(make_staff, db):
+    """A doctor of an institution where the woman registered (建册)."""
+
+    def make(user_id: str):
+        api, doctor = make_staff(Role.DOCTOR)
+        db.add(Registration(user_id=uuid.UUID(user_id), institution_id=doctor.institution_id))
+        db.commit()
+        return api, doctor
+
+    return make
+
+
+@pytest.fixture
+def changes():
+    """The regimens announced by regimen_changed, as (id, status, starts_on, ends_on)."""
+    seen: list[tuple[uuid.UUID, str, dt.date, dt.date | None]] = []
+
+    def receiver(_sender, *, session, regimen, **_):
+        seen.append((regimen.id, regimen.status, regimen.starts_on, regimen.ends_on))
+
+    signals.regimen_changed.connect(receiver)
+    yield seen
+    signals.regimen_changed.disconnect(receiver)
