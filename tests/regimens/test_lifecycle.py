@@ -204,3 +204,26 @@ def test_a_birth_completes_a_regimen_still_active(mum, travel):
     body = api.get(PATH).json
     assert (body["status"], body["stop_reason"]) == ("completed", "end_of_span")
     assert body["stopped_on"] == iso(lmp + FIRST_TRIMESTER)
+
+
+def test_a_pregnancy_without_a_plan_takes_the_tier_of_her_recorded_risk_factors(mum, doctor_for):
+    api, user_id = mum
+    doctor, _ = doctor_for(user_id)
+    r = doctor.put(f"patients/{user_id}/regimens/folic-acid", {"risk_factors": ["epilepsy"]})
+    assert r.status_code == 200
+    _pregnancy(api, lmp=TODAY - days(5 * 7))
+    body = api.get(PATH).json
+    assert (body["tier"], body["ask_doctor"], body["risk_factors"]) == (
+        "raised",
+        True,
+        ["epilepsy"],
+    )
+
+
+def test_deleting_her_account_deletes_her_regimens(mum, db):
+    api, user_id = mum
+    api.put(PATH, {"planned_pregnancy_on": iso(TODAY + days(10)), "risk_factors": ["obesity"]})
+    api.post(f"{PATH}/check-ins", {"taken": True})
+    _pregnancy(api, lmp=TODAY - days(20))
+    assert api.delete("me").status_code == 204
+    assert db.scalars(select(Regimen).where(Regimen.user_id == uuid.UUID(user_id))).all() == []
