@@ -3,7 +3,8 @@
 The regimen file (content/regimens/folic_acid.yaml) is loaded and validated once at start-up:
 a broken file stops the app with a message naming the file and the field. The handbook's
 signals link, move, stop and complete regimens; backend.regimens.signals tells the reminder
-planner, which reads service.active_regimens and service.reminder_dates.
+planner, which reads service.active_regimens and service.reminder_dates. jobs.py persists,
+hourly, the completion of regimens whose last day has passed (they already read as completed).
 """
 
 from __future__ import annotations

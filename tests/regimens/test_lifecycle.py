@@ -8,7 +8,7 @@ import uuid
 
 from sqlalchemy import select
 
-from backend.regimens import service
+from backend.regimens import jobs, service
 from backend.regimens.models import Regimen
 from tests.regimens.conftest import NOON, SHANGHAI, TODAY, days, iso
 
@@ -227,3 +227,21 @@ def test_deleting_her_account_deletes_her_regimens(mum, db):
     _pregnancy(api, lmp=TODAY - days(20))
     assert api.delete("me").status_code == 204
     assert db.scalars(select(Regimen).where(Regimen.user_id == uuid.UUID(user_id))).all() == []
+
+
+def test_the_hourly_job_completes_regimens_past_their_end(mum, travel, app):
+    api, _ = mum
+    lmp = TODAY - days(13 * 7)
+    _pregnancy(api, lmp=lmp)
+    travel(api, dt.datetime.combine(lmp + FIRST_TRIMESTER + days(1), dt.time(0, 30), SHANGHAI))
+    assert jobs.complete_regimens(app) == 1
+    assert jobs.complete_regimens(app) == 0
+    assert api.get(PATH).json["status"] == "completed"
+    added = []
+
+    class Scheduler:
+        def add_job(self, func, *args, **kwargs):
+            added.append((func, kwargs["id"]))
+
+    jobs.register(Scheduler(), app, worker="w", stop=None)
+    assert added == [(jobs.complete_regimens, "regimens.complete")]
