@@ -7,7 +7,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 FLASK  := $(BIN)/flask --app backend
 
-.PHONY: run test install catalogs migrate seed lint format openapi openapi-check messages clean
+.PHONY: run test install catalogs migrate seed dispatcher lint format openapi openapi-check messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,15 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo
 
+# Serves the API and runs the reminder dispatcher beside it; Ctrl-C stops both.
 run: seed
 	@echo "API:  http://$(HOST):$(PORT)/api/v1   docs: http://$(HOST):$(PORT)/api/docs"
+	$(FLASK) dispatcher & DISPATCHER=$$!; \
+	trap 'kill $$DISPATCHER 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+dispatcher: migrate
+	$(FLASK) dispatcher
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

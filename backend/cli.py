@@ -63,6 +63,21 @@ def init_app(app: Flask) -> None:
     """Register the app-wide commands."""
     app.cli.add_command(db_cli)
     app.cli.add_command(openapi_yaml)
+    app.cli.add_command(dispatcher_command)
     from backend.demo import seed_demo
 
     app.cli.add_command(seed_demo)
+
+
+@click.command("dispatcher")
+@click.option("--worker-id", default=None, help="Name of this dispatcher (default: host:pid).")
+@with_appcontext
+def dispatcher_command(worker_id: str | None) -> None:
+    """Run the reminder dispatcher (APScheduler) until SIGTERM."""
+    import logging
+
+    from backend import scheduler
+    from backend.reminders.dispatcher import worker_id as new_worker_id
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    scheduler.run(current_app._get_current_object(), worker=worker_id or new_worker_id())  # type: ignore[attr-defined]

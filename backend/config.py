@@ -45,6 +45,14 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             "MINIPROGRAM_CODE2SESSION_URL", "https://api.weixin.qq.com/sns/jscode2session"
         ),
         "MINIPROGRAM_TIMEOUT_SECONDS": float(env.get("MINIPROGRAM_TIMEOUT_SECONDS", "5")),
+        # Reminders: the SMS / mini-program gateway webhook (empty URL: in-app inbox only).
+        "REMINDER_WEBHOOK_URL": env.get("REMINDER_WEBHOOK_URL", ""),
+        "REMINDER_WEBHOOK_SECRET": env.get("REMINDER_WEBHOOK_SECRET", "dev-webhook-secret"),
+        "REMINDER_WEBHOOK_TIMEOUT_SECONDS": float(env.get("REMINDER_WEBHOOK_TIMEOUT_SECONDS", "5")),
+        "DISPATCHER_INTERVAL_SECONDS": float(env.get("DISPATCHER_INTERVAL_SECONDS", "3")),
+        # Override content/reminders.yaml's lease and batch size (tests, tuning); 0 = the file's.
+        "DISPATCHER_LEASE_SECONDS": _int("DISPATCHER_LEASE_SECONDS", 0),
+        "DISPATCHER_BATCH_SIZE": _int("DISPATCHER_BATCH_SIZE", 0),
         # Request bodies above this answer 413.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 256 * 1024),
         # Version of the consent texts shown to citizens (recorded with each consent).

@@ -6,6 +6,6 @@ contraception. A lower domain never imports a higher one; it sends a signal inst
 
 from __future__ import annotations
 
-from backend import access, auth, calendars, care, handbook, ops, regimens
+from backend import access, auth, calendars, care, handbook, ops, regimens, reminders
 
-DOMAINS = (auth, handbook, care, regimens, calendars, access, ops)
+DOMAINS = (auth, handbook, care, regimens, calendars, access, reminders, ops)

@@ -234,6 +234,35 @@ def _handbook(session: Any, person: User) -> dict[str, Any]:
     }
 
 
+def _regimens(session: Any, user: User) -> list[dict[str, Any]]:
+    """Her regimens with every daily check-in (two queries)."""
+    from sqlalchemy import select
+
+    from backend.regimens.models import CheckIn, Regimen
+
+    regimens = session.scalars(
+        select(Regimen).where(Regimen.user_id == user.id).order_by(Regimen.created_at)
+    ).all()
+    check_ins: dict[Any, list[dict[str, Any]]] = {r.id: [] for r in regimens}
+    if regimens:
+        for c in session.scalars(
+            select(CheckIn).where(CheckIn.regimen_id.in_(list(check_ins))).order_by(CheckIn.on)
+        ):
+            check_ins[c.regimen_id].append({"on": c.on.isoformat(), "taken": c.taken})
+    return [
+        {
+            "id": str(r.id),
+            "kind": r.kind,
+            "tier": r.tier,
+            "status": r.status,
+            "starts_on": r.starts_on.isoformat(),
+            "ends_on": r.ends_on.isoformat() if r.ends_on else None,
+            "check_ins": check_ins[r.id],
+        }
+        for r in regimens
+    ]
+
+
 @blp.route("/me/export")
 class MyExport(MethodView):
     @blp.response(200, ExportSchema)
@@ -250,6 +279,7 @@ class MyExport(MethodView):
             if user.national_id_cipher
             else None,
             "consents": service.consent_history(session, user=user),
+            "regimens": _regimens(session, user),
             "partner_grants": service.list_partner_grants(session, user=user),
             "access_log": [_event(r, full=False) for r in rows],
         }

@@ -154,5 +154,6 @@ class ExportSchema(Schema):
     children = fields.List(fields.Nested(ChildSchema))
     registrations = fields.List(fields.Nested(RegistrationSchema))
     consents = fields.List(fields.Nested(ConsentSchema))
+    regimens = fields.List(fields.Dict(), metadata={"description": "Folic acid and check-ins."})
     partner_grants = fields.List(fields.Nested(PartnerGrantSchema))
     access_log = fields.List(fields.Nested(AccessEventSchema))

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from backend import clock
 from backend.auth.models import Registration, User
-from backend.care import engine
+from backend.care import engine, signals
 from backend.care.models import (
     CareOptions,
     CareResult,
@@ -289,6 +289,10 @@ def sync_many(
     if new_rows:
         # One multi-row INSERT, without building ORM objects the request does not need.
         session.execute(insert(CareStep), new_rows)
+    if report.changed:
+        signals.schedule_changed.send(
+            None, session=session, person_ids={s.person.id for s in subjects}
+        )
     return report
 
 
@@ -643,6 +647,7 @@ def log_result(
     step.updated_at = utcnow()
     session.flush()
     sync_subject_of(session, step, protocols=protocols, default_tz=default_tz)
+    signals.schedule_changed.send(None, session=session, person_ids={step.person_id})
     return result
 
 
@@ -672,6 +677,7 @@ def mark_not_done(
     step.updated_at = utcnow()
     session.flush()
     sync_subject_of(session, step, protocols=protocols, default_tz=default_tz)
+    signals.schedule_changed.send(None, session=session, person_ids={step.person_id})
     return step
 
 

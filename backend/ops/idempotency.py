@@ -63,7 +63,12 @@ def replay() -> Response | None:
 
 def remember(response: Response) -> Response:
     """Keep a successful POST's response under its key, in the request's unit of work."""
-    if 200 <= response.status_code < 300 and "Idempotent-Replayed" not in response.headers:
+    if (
+        200 <= response.status_code < 300
+        and "Idempotent-Replayed" not in response.headers
+        # A response that must not be stored (it holds a secret) is not kept for replay.
+        and "no-store" not in (response.headers.get("Cache-Control") or "")
+    ):
         key = _key()
         if key is not None:
             Session().add(

@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from backend.api import Blueprint
 from backend.auth.models import Role, User
 from backend.auth.policy import Action, authorize, authorize_owner, current_user, login_required
+from backend.care import service as care_service
 from backend.db import Session
 from backend.errors import NotFound
 from backend.i18n import _l, catalog_name
@@ -92,6 +93,17 @@ class MyFolicAcid(MethodView):
         regimen = service.save_plan(
             session, woman=user, data=data, content=_content(), default_tz=_tz()
         )
+        if data.get("planned_pregnancy_on"):
+            # One plan: the same date plans her pre-pregnancy checks (孕前优生健康检查).
+            care_service.set_options(
+                session,
+                subject=care_service.woman_subject(user),
+                vaccine_choices=None,
+                flags=None,
+                anchors={"plan_date": data["planned_pregnancy_on"]},
+                protocols=current_app.extensions["care.protocols"],
+                default_tz=_tz(),
+            )
         return _overview(authorize(session, user, Action.WRITE, regimen))
 
 

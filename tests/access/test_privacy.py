@@ -113,6 +113,7 @@ def test_export_holds_all_her_data(make_citizen, make_staff):
     assert [p["id"] for p in body["pregnancies"]] == [preg["id"]]
     assert len(body["children"]) == 1 and len(body["consents"]) == 1
     assert len(body["registrations"]) == 1 and len(body["access_log"]) == 1
+    assert body["regimens"][0]["kind"] == "folic_acid"  # started with her pregnancy
 
 
 def test_doctor_cannot_export_for_her(make_citizen, make_staff):

@@ -328,7 +328,10 @@ def test_a_new_protocol_version_reaches_enrolled_women_without_touching_done_ste
         ),
         encoding="utf-8",
     )
-    report = service.resync_all(db, protocols=load_protocols(directory), default_tz="Asia/Shanghai")
+    with app.app_context():  # as under `flask care resync`
+        report = service.resync_all(
+            db, protocols=load_protocols(directory), default_tz="Asia/Shanghai"
+        )
     assert report.moved >= 1
     nt_after = _visit_step(api, "nt_scan")
     assert dt.date.fromisoformat(nt_after["opens_on"]) == (

@@ -1,0 +1,158 @@
+"""Reminder planning: from steps, incremental, idempotent, in her zone, out of quiet hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from backend.care.models import CareStep
+from backend.reminders.models import Reminder, ReminderStatus
+from backend.reminders.service import after_quiet_hours
+from tests.reminders.conftest import SHANGHAI, TODAY
+
+
+def _reminders(db, user_id, status=ReminderStatus.PENDING) -> list[Reminder]:
+    return list(
+        db.scalars(
+            select(Reminder)
+            .where(Reminder.recipient_id == uuid.UUID(user_id), Reminder.status == status)
+            .order_by(Reminder.fire_at)
+        )
+    )
+
+
+def _step(db, pregnancy_id, code) -> CareStep:
+    return db.scalars(
+        select(CareStep).where(
+            CareStep.subject_id == uuid.UUID(pregnancy_id), CareStep.code == code
+        )
+    ).one()
+
+
+def _pregnancy(api, days):
+    r = api.post("me/pregnancies", {"lmp": (TODAY - dt.timedelta(days=days)).isoformat()})
+    assert r.status_code == 201
+    return r.json
+
+
+def test_a_pregnancy_plans_before_due_nudges_and_escalation(make_citizen, db):
+    api, user_id, _ = make_citizen()
+    preg = _pregnancy(api, 20)  # 2+6: the early ultrasound opens at 6+0, due by 8+6
+    step = _step(db, preg["id"], "early_ultrasound")
+    mine = [r for r in _reminders(db, user_id) if r.source_id == step.id]
+    occurrences = {r.occurrence.split(":")[0]: r for r in mine}
+    assert set(occurrences) == {"before", "due", "nudge_1", "nudge_2", "escalation"}
+    before = occurrences["before"]
+    assert before.fire_at == dt.datetime.combine(
+        step.opens_on - dt.timedelta(days=3), dt.time(9), SHANGHAI
+    )
+    assert occurrences["nudge_1"].occurrence == f"nudge_1:{step.due_on + dt.timedelta(days=3)}"
+
+
+def test_planning_twice_changes_nothing(app, make_citizen, db):
+    from backend.reminders import rules, service
+
+    api, user_id, _ = make_citizen()
+    _pregnancy(api, 60)
+    count = db.scalar(select(func.count()).select_from(Reminder))
+    report = service.plan_steps(
+        db,
+        person_ids={uuid.UUID(user_id)},
+        protocols=app.extensions["care.protocols"],
+        rules=rules.load(),
+        default_tz="Asia/Shanghai",
+    )
+    assert (report.added, report.moved, report.cancelled) == (0, 0, 0)
+    assert db.scalar(select(func.count()).select_from(Reminder)) == count
+
+
+def test_late_registrant_gets_no_reminders_for_closed_windows(make_citizen, db):
+    api, user_id, _ = make_citizen()
+    preg = _pregnancy(api, 26 * 7)
+    closed = _step(db, preg["id"], "ph_prenatal_2")  # 16-20 weeks: closed before she joined
+    assert closed.closed_before_enrolment
+    pending = _reminders(db, user_id)
+    assert pending and all(r.source_id != closed.id for r in pending)
+    now = dt.datetime.combine(TODAY, dt.time(12), SHANGHAI)
+    assert all(r.fire_at >= now - dt.timedelta(hours=1) for r in pending)
+
+
+def test_corrected_edd_moves_pending_reminders(make_citizen, make_staff, db):
+    from backend.auth.models import Registration, Role
+
+    api, user_id, _ = make_citizen()
+    preg = _pregnancy(api, 50)
+    step = _step(db, preg["id"], "nt_scan")
+    before = {r.occurrence for r in _reminders(db, user_id) if r.source_id == step.id}
+    doctor, doc = make_staff(Role.DOCTOR)
+    db.add(Registration(user_id=uuid.UUID(user_id), institution_id=doc.institution_id))
+    db.commit()
+    r = doctor.patch(
+        f"pregnancies/{preg['id']}",
+        {
+            "ultrasound": {"scan_date": TODAY.isoformat(), "ga_weeks": 8, "ga_days": 5},
+            "reason": "CRL",
+        },
+    )
+    assert r.status_code == 200 and r.json["edd_source"] == "ultrasound"
+    after = {r.occurrence for r in _reminders(db, user_id) if r.source_id == step.id}
+    assert after and after.isdisjoint(before)
+    cancelled = {r.occurrence for r in _reminders(db, user_id, ReminderStatus.CANCELLED)}
+    assert before <= cancelled
+
+
+def test_a_loss_cancels_every_pending_reminder(make_citizen, db):
+    api, user_id, _ = make_citizen()
+    preg = _pregnancy(api, 60)
+    assert _reminders(db, user_id)
+    api.post(
+        f"pregnancies/{preg['id']}/end", {"kind": "miscarriage", "ended_on": TODAY.isoformat()}
+    )
+    assert _reminders(db, user_id) == []
+
+
+def test_quiet_hours_move_a_reminder_to_their_end():
+    tz = ZoneInfo("Asia/Shanghai")
+    start, end = dt.time(21), dt.time(8)
+    late = dt.datetime(2026, 1, 31, 22, 30, tzinfo=tz)
+    assert after_quiet_hours(late, start, end) == dt.datetime(2026, 2, 1, 8, 0, tzinfo=tz)
+    early = dt.datetime(2026, 2, 28, 6, 0, tzinfo=tz)
+    assert after_quiet_hours(early, start, end) == dt.datetime(2026, 2, 28, 8, 0, tzinfo=tz)
+    fine = dt.datetime(2026, 2, 28, 20, 59, tzinfo=tz)
+    assert after_quiet_hours(fine, start, end) == fine
+    lunch = dt.datetime(2026, 2, 28, 12, 30, tzinfo=tz)
+    assert after_quiet_hours(lunch, dt.time(12), dt.time(14)) == lunch.replace(hour=14, minute=0)
+
+
+def test_her_send_time_zone_and_quiet_hours_shape_the_instant(make_citizen, db):
+    api, user_id, _ = make_citizen()
+    api.patch("me", {"timezone": "Europe/London"})
+    r = api.put(
+        "me/reminder-preferences",
+        {"send_time": "22:30", "quiet_start": "22:00", "quiet_end": "07:30"},
+    )
+    assert r.status_code == 200 and r.json["channels"][-1] == "inbox"
+    preg = _pregnancy(api, 20)
+    step = _step(db, preg["id"], "early_ultrasound")
+    due = next(
+        r
+        for r in _reminders(db, user_id)
+        if r.source_id == step.id and r.occurrence.startswith("due:")
+    )
+    london = ZoneInfo("Europe/London")
+    # 22:30 is in her quiet hours: it waits to 07:30 the next morning, London time.
+    assert due.fire_at == dt.datetime.combine(
+        step.due_on + dt.timedelta(days=1), dt.time(7, 30), london
+    )
+
+
+def test_opting_out_of_nudges_cancels_them(make_citizen, db):
+    api, user_id, _ = make_citizen()
+    _pregnancy(api, 60)
+    assert any(r.kind == "step_nudge" for r in _reminders(db, user_id))
+    assert api.put("me/reminder-preferences", {"opted_out": ["step_nudge"]}).status_code == 200
+    kinds = {r.kind for r in _reminders(db, user_id)}
+    assert "step_nudge" not in kinds and "step_due" in kinds
