@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from backend.auth.models import User
 from backend.care.models import CareStep
 from backend.reminders.models import Reminder, ReminderStatus
 from backend.reminders.service import after_quiet_hours
+from tests.conftest import PASSWORD
 from tests.reminders.conftest import SHANGHAI, TODAY
 
 
@@ -156,3 +158,29 @@ def test_opting_out_of_nudges_cancels_them(make_citizen, db):
     assert api.put("me/reminder-preferences", {"opted_out": ["step_nudge"]}).status_code == 200
     kinds = {r.kind for r in _reminders(db, user_id)}
     assert "step_nudge" not in kinds and "step_due" in kinds
+
+
+def test_folic_acid_reminders_come_daily_at_her_time(make_citizen, db, dispatch, frozen_clock):
+    api, user_id, _ = make_citizen()
+    planned = TODAY + dt.timedelta(days=80)  # the regimen starts 90 days before: now
+    r = api.put(
+        "me/regimens/folic-acid",
+        {"planned_pregnancy_on": planned.isoformat(), "reminder_time": "08:45"},
+    )
+    assert r.status_code == 200, r.json
+    starts = dt.date.fromisoformat(r.json["starts_on"])
+    daily = [x for x in _reminders(db, user_id) if x.kind == "regimen_daily"]
+    assert daily and all(x.fire_at.astimezone(SHANGHAI).time() == dt.time(8, 45) for x in daily)
+    days = sorted(dt.date.fromisoformat(x.params["day"]) for x in daily)
+    assert days[0] == max(starts, TODAY + dt.timedelta(days=1))  # today's 08:45 has passed
+    assert len(days) <= 8
+    # she ticks off the first day before its reminder is sent: nothing is delivered that day
+    frozen_clock(dt.datetime.combine(days[0], dt.time(7), SHANGHAI))
+    api.token = api.post(
+        "auth/token", {"phone": db.get(User, uuid.UUID(user_id)).phone, "password": PASSWORD}
+    ).json["access_token"]
+    assert api.post("me/regimens/folic-acid/check-ins", {"taken": True}).status_code == 201
+    frozen_clock(dt.datetime.combine(days[0], dt.time(8, 50), SHANGHAI))
+    outcome = dispatch()
+    assert outcome.get("delivered", 0) == 0
+    assert api.get("me/notifications").json["total"] == 0
