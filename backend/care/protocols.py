@@ -30,8 +30,16 @@ SIDES = ("left", "right")
 
 # The dates a subject of each kind can hold; a step may also count from another step's result.
 ANCHORS: Mapping[str, tuple[str, ...]] = {
-    "woman": ("plan_date", "marriage_registration", "lmp", "edd", "pregnancy_end", "insertion"),
-    "pregnancy": ("lmp", "edd", "birth", "discharge", "risk_assessment"),
+    "woman": (
+        "plan_date",
+        "marriage_registration",
+        "lmp",
+        "edd",
+        "pregnancy_end",
+        "insertion",
+        "last_period",
+    ),
+    "pregnancy": ("lmp", "edd", "birth", "discharge", "risk_assessment", "pregnancy_end"),
     "child": ("birth", "discharge"),
 }
 

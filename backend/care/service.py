@@ -193,6 +193,9 @@ def subject_facts(subject: Subject, pre: Preloaded, default_tz: str) -> engine.S
             anchors["risk_assessment"] = risk.assessed_on
             colours = {risk.colour} | ({"purple"} if risk.purple else set())
         ended = record.ended_on if record.status != PregnancyStatus.ONGOING else None
+        if record.status == PregnancyStatus.ENDED and record.ended_on:
+            anchors["pregnancy_end"] = record.ended_on
+            common["flags"] = {**common["flags"], "pregnancy_end_kind": record.end_kind}
         return engine.SubjectFacts(
             anchors=anchors, risk_colours=frozenset(colours), ended_on=ended, **common
         )

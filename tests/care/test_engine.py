@@ -608,8 +608,21 @@ def test_iud_follow_up_counts_from_insertion(protocols):
     steps = by_code(plan(facts, protocols, D(2026, 1, 31)))
     assert steps["iud_check_1m"].opens_on == D(2026, 2, 28)
     assert [c for c in steps if c.startswith("iud_")] == [
-        "iud_check_1m", "iud_check_3m", "iud_check_6m", "iud_check_12m"
+        "iud_check_1m", "iud_check_3m", "iud_check_6m", "iud_check_12m",
+        *(f"iud_check_{n}y" for n in range(2, 11)),
     ]  # fmt: skip
+    assert steps["iud_check_2y"].opens_on == D(2028, 1, 31)
+    assert "iud_removal_menopause" not in steps  # no last period recorded
+
+
+def test_iud_removal_counts_from_the_last_period(protocols):
+    facts = SubjectFacts(
+        kind="woman",
+        enrolled_on=D(2026, 1, 1),
+        anchors={"insertion": D(2010, 3, 1), "last_period": D(2026, 1, 10)},
+    )
+    removal = by_code(plan(facts, protocols, D(2026, 3, 1)))["iud_removal_menopause"]
+    assert (removal.opens_on, removal.closes_on) == (D(2026, 7, 10), D(2027, 1, 10))
 
 
 # --- the API itself ---

@@ -28,6 +28,7 @@ from backend.care.protocols import (
 def test_every_real_file_loads_and_validates(protocols: ProtocolSet):
     expected = {
         "child_health",
+        "contraception_counselling",
         "eye_care",
         "immunization",
         "iud_followup",

@@ -448,7 +448,7 @@ def test_iud_follow_up_at_1_3_6_and_12_months_then_yearly(table: EligibilityTabl
     assert not with_years[0].verified and with_years[0].source.ids == ("C3",)
 
 
-def test_the_first_year_matches_the_care_protocol_file(table: EligibilityTable):
+def test_the_schedule_matches_the_care_protocol_file(table: EligibilityTable):
     path = CONTENT_DIR.parent / "protocols" / f"{table.iud.protocol}.yaml"
     protocol = yaml.safe_load(path.read_text(encoding="utf-8"))
     theirs = {
@@ -458,11 +458,22 @@ def test_the_first_year_matches_the_care_protocol_file(table: EligibilityTable):
         )
         for item in protocol["items"]
     }
-    ours = {c.code: (c.opens, c.closes) for c in table.iud.checks}
-    assert set(ours) == set(theirs)
-    for code, (opens, closes) in ours.items():
-        assert (opens.months, opens.days) == (theirs[code][0].months, theirs[code][0].days), code
-        assert (closes.months, closes.days) == (theirs[code][1].months, theirs[code][1].days), code
+    inserted = dt.date(2026, 1, 31)
+    ours = iud_followups(inserted, table.iud, through=inserted.replace(year=2036))
+    assert [w.code for w in ours] == [c for c in theirs if c.startswith("iud_check_")]
+    for window in ours:
+        opens, closes = theirs[window.code]
+        assert (opens.apply(inserted), closes.apply(inserted)) == (
+            window.opens_on,
+            window.closes_on,
+        ), window.code
+    removal = theirs[table.iud.removal_code]
+    last_period = dt.date(2026, 1, 10)
+    window = iud_removal(50, last_period, table.iud)
+    assert (removal[0].apply(last_period), removal[1].apply(last_period)) == (
+        window.opens_on,
+        window.closes_on,
+    )
 
 
 def test_iud_removal_after_the_last_period(table: EligibilityTable):

@@ -110,10 +110,14 @@ def test_a_loss_cancels_every_pending_reminder(make_citizen, db):
     api, user_id, _ = make_citizen()
     preg = _pregnancy(api, 60)
     assert _reminders(db, user_id)
+    before = {r.source_id for r in _reminders(db, user_id)}
     api.post(
         f"pregnancies/{preg['id']}/end", {"kind": "miscarriage", "ended_on": TODAY.isoformat()}
     )
-    assert _reminders(db, user_id) == []
+    left = _reminders(db, user_id)
+    # every pregnancy reminder is gone; only the gentle post-loss care follow-up remains
+    assert not {r.source_id for r in left} & before
+    assert {r.params["code"] for r in left} <= {"post_abortion_care", "post_abortion_followup_1m"}
 
 
 def test_quiet_hours_move_a_reminder_to_their_end():
