@@ -6,6 +6,6 @@ contraception. A lower domain never imports a higher one; it sends a signal inst
 
 from __future__ import annotations
 
-from backend import access, auth, calendars, care, handbook, ops, regimens, reminders
+from backend import access, auth, calendars, care, contraception, handbook, ops, regimens, reminders
 
-DOMAINS = (auth, handbook, care, regimens, calendars, access, reminders, ops)
+DOMAINS = (auth, handbook, care, regimens, calendars, access, reminders, contraception, ops)

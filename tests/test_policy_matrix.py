@@ -58,6 +58,14 @@ def _bodies() -> dict[tuple[str, str], dict]:
         ("PUT", "/api/v1/patients/<uuid:patient_id>/regimens/folic-acid"): {
             "risk_factors": ["diabetes"],
         },
+        ("POST", "/api/v1/patients/<uuid:patient_id>/contraception"): {
+            "method": "condom",
+            "started_on": today.isoformat(),
+        },
+        ("PUT", "/api/v1/patients/<uuid:patient_id>/contraception/facts"): {"smoker": False},
+        ("POST", "/api/v1/contraception-methods/<uuid:record_id>/stop"): {
+            "ended_on": today.isoformat(),
+        },
         ("PATCH", "/api/v1/children/<uuid:child_id>/care-options"): {
             "vaccine_choices": {"JE": "JE-I"},
         },
@@ -109,9 +117,15 @@ def victim(make_citizen, make_staff, db):
         body="b",
         locale="zh_CN",
     )
-    db.add(note)
+    from backend.contraception.models import MethodRecord
+
+    method = MethodRecord(
+        woman_id=uuid.UUID(user_id), method="condom", started_on=_today() - dt.timedelta(days=10)
+    )
+    db.add_all([note, method])
     db.commit()
     ids = {
+        "record_id": str(method.id),
         "notification_id": str(note.id),
         "reminder_id": str(reminder.id),
         "step_id": step["id"],

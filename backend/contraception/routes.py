@@ -1,0 +1,173 @@
+"""Contraception advice for her stage (WHO MEC), methods and facts on record, family benefits."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_babel import get_locale
+
+from backend import clock
+from backend.api import Blueprint
+from backend.auth.models import Role, User
+from backend.auth.policy import Action, authorize, authorize_owner, current_user, login_required
+from backend.contraception import service
+from backend.contraception.models import MethodRecord
+from backend.contraception.schemas import (
+    AdviceSchema,
+    BenefitsQueryArgsSchema,
+    BenefitsSchema,
+    FactsOutSchema,
+    FactsSchema,
+    MethodCreateSchema,
+    MethodSchema,
+    MethodStopSchema,
+)
+from backend.db import Session
+from backend.errors import invalid
+from backend.i18n import _l, catalog_name
+
+blp = Blueprint(
+    "contraception",
+    __name__,
+    url_prefix="/api/v1",
+    description="Contraception guidance (WHO MEC 2015), IUD follow-up, leave and subsidies",
+)
+
+CITIZEN, DOCTOR = Role.CITIZEN, Role.DOCTOR
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None  # login_required ran first
+    return user
+
+
+def _ctx(person: User) -> dict[str, Any]:
+    tz = current_app.config["DEFAULT_TIMEZONE"]
+    return {
+        "table": current_app.extensions["contraception.table"],
+        "protocols": current_app.extensions["care.protocols"],
+        "default_tz": tz,
+        "today": clock.today(person.timezone, tz),
+    }
+
+
+def _advice(person: User, *, full: bool) -> dict[str, Any]:
+    session, ctx = Session(), _ctx(person)
+    assessment = service.assess(
+        session,
+        woman=person,
+        table=ctx["table"],
+        today=ctx["today"],
+        locale=catalog_name(get_locale()),
+    )
+    body = service.plain(assessment, assessment.locale)
+    if not full:
+        # Her view: the options and why; the doctor's view adds every matching row.
+        for method in body["methods"]:
+            method.pop("possible", None)
+            method["reasons"] = [
+                {"code": r["code"], "title": r["title"], "category": r["category"]}
+                for r in method["reasons"]
+            ]
+    body["current_methods"] = service.current_methods(session, woman=person)
+    return body
+
+
+@blp.route("/me/contraception")
+class MyContraception(MethodView):
+    @blp.response(200, AdviceSchema)
+    @login_required(CITIZEN)
+    def get(self) -> Any:
+        """Methods for you now, each with its WHO MEC category, the reason and free services."""
+        return _advice(_me(), full=False)
+
+
+@blp.route("/me/contraception/facts")
+class MyContraceptionFacts(MethodView):
+    @blp.arguments(FactsSchema)
+    @blp.response(200, FactsOutSchema)
+    @login_required(CITIZEN)
+    def put(self, data: dict[str, Any]) -> Any:
+        """Tell the app what it needs to know: breastfeeding, smoking, conditions, last period."""
+        user = _me()
+        return service.set_facts(Session(), woman=user, actor=user, data=data, **_ctx(user))
+
+
+@blp.route("/patients/<uuid:patient_id>/contraception")
+class PatientContraception(MethodView):
+    @blp.response(200, AdviceSchema)
+    @blp.alt_response(404, description="No such patient at your institution")
+    @login_required(DOCTOR)
+    def get(self, patient_id: uuid.UUID) -> Any:
+        """A patient's contraception advice with the full reasoning (every matching condition)."""
+        session = Session()
+        patient = authorize_owner(session, _me(), Action.READ, session.get(User, patient_id))
+        return _advice(patient, full=True)
+
+    @blp.arguments(MethodCreateSchema)
+    @blp.response(201, MethodSchema)
+    @blp.alt_response(404, description="No such patient at your institution")
+    @blp.alt_response(409, description="An IUD is already in place")
+    @login_required(DOCTOR)
+    def post(self, data: dict[str, Any], patient_id: uuid.UUID) -> Any:
+        """Record a method she started; an IUD schedules its follow-up checks."""
+        session = Session()
+        patient = authorize_owner(session, _me(), Action.WRITE, session.get(User, patient_id))
+        return service.record_method(session, woman=patient, actor=_me(), **data, **_ctx(patient))
+
+
+@blp.route("/patients/<uuid:patient_id>/contraception/facts")
+class PatientContraceptionFacts(MethodView):
+    @blp.arguments(FactsSchema)
+    @blp.response(200, FactsOutSchema)
+    @blp.alt_response(404, description="No such patient at your institution")
+    @login_required(DOCTOR)
+    def put(self, data: dict[str, Any], patient_id: uuid.UUID) -> Any:
+        """Record a patient's conditions and facts (blood pressure, migraine, VTE history...)."""
+        session = Session()
+        patient = authorize_owner(session, _me(), Action.WRITE, session.get(User, patient_id))
+        return service.set_facts(session, woman=patient, actor=_me(), data=data, **_ctx(patient))
+
+
+@blp.route("/contraception-methods/<uuid:record_id>/stop")
+class StopMethod(MethodView):
+    @blp.arguments(MethodStopSchema)
+    @blp.response(200, MethodSchema)
+    @blp.alt_response(404, description="No such record, or not yours to see")
+    @login_required(DOCTOR, CITIZEN)
+    def post(self, data: dict[str, Any], record_id: uuid.UUID) -> Any:
+        """Record that a method stopped (an IUD removed): its pending follow-ups are cancelled."""
+        session = Session()
+        record = authorize(session, _me(), Action.WRITE, session.get(MethodRecord, record_id))
+        woman = session.get(User, record.woman_id)
+        ctx = _ctx(woman)  # type: ignore[arg-type]
+        return service.stop_method(session, record=record, ended_on=data["ended_on"], **ctx)
+
+
+@blp.route("/me/benefits")
+class MyBenefits(MethodView):
+    @blp.arguments(BenefitsQueryArgsSchema, location="query")
+    @blp.response(200, BenefitsSchema)
+    @login_required(CITIZEN)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Maternity, paternity and parental leave, nursing time and the childcare subsidy."""
+        user = _me()
+        planned = None
+        if "birth_date" in args or "child_order" in args:
+            if "birth_date" not in args:
+                raise invalid("birth_date", _l("Give the birth date with the child order."))
+            if "child_order" not in args:
+                raise invalid("child_order", _l("Give the child order with the birth date."))
+            planned = (args["birth_date"], args["child_order"])
+        return service.benefits(
+            Session(),
+            woman=user,
+            rules=current_app.extensions["contraception.benefits"],
+            today=clock.today(user.timezone, current_app.config["DEFAULT_TIMEZONE"]),
+            locale=catalog_name(get_locale()),
+            planned=planned,
+        )

@@ -1,0 +1,93 @@
+"""Bodies for contraception advice, recorded facts and methods, and family benefits."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from backend.api import Schema
+
+EVERYTHING = {"description": "Computed by the engine; texts in her language."}
+
+
+class FactsSchema(Schema):
+    breastfeeding = fields.Boolean(allow_none=True)
+    fully_breastfeeding = fields.Boolean(
+        allow_none=True, metadata={"description": "Only breast milk, day and night (LAM)."}
+    )
+    menses_returned = fields.Boolean(allow_none=True)
+    other_vte_risk_factors = fields.Boolean(allow_none=True)
+    smoker = fields.Boolean(allow_none=True)
+    cigarettes_per_day = fields.Integer(
+        allow_none=True, strict=True, validate=validate.Range(min=0, max=100)
+    )
+    bmi = fields.Float(allow_none=True, validate=validate.Range(min=10, max=80))
+    systolic_mmhg = fields.Integer(
+        allow_none=True, strict=True, validate=validate.Range(min=60, max=260)
+    )
+    diastolic_mmhg = fields.Integer(
+        allow_none=True, strict=True, validate=validate.Range(min=30, max=160)
+    )
+    conditions = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        validate=validate.Length(max=40),
+        metadata={"description": "Conditions on record, e.g. migraine_with_aura, vte_history."},
+    )
+    last_period = fields.Date(
+        allow_none=True, metadata={"description": "Her last menstrual period (menopause)."}
+    )
+
+
+class FactsOutSchema(FactsSchema):
+    updated_at = fields.AwareDateTime()
+
+
+class MethodCreateSchema(Schema):
+    method = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    started_on = fields.Date(required=True)
+    note = fields.String(validate=validate.Length(max=500))
+
+
+class MethodStopSchema(Schema):
+    ended_on = fields.Date(required=True)
+
+
+class MethodSchema(Schema):
+    id = fields.UUID()
+    woman_id = fields.UUID()
+    method = fields.String()
+    started_on = fields.Date()
+    ended_on = fields.Date(allow_none=True)
+    note = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class AdviceSchema(Schema):
+    """Every method with its WHO MEC category, what may be offered and why."""
+
+    methods = fields.List(fields.Dict(), metadata=EVERYTHING)
+    services = fields.List(fields.Dict(), metadata={"description": "Free services for her."})
+    missing_facts = fields.List(fields.String())
+    questions = fields.List(fields.String(), metadata={"description": "What to ask her."})
+    edition = fields.String()
+    locale = fields.String()
+    current_methods = fields.List(fields.Nested(MethodSchema))
+
+
+class BenefitsQueryArgsSchema(Schema):
+    birth_date = fields.Date(metadata={"description": "A planned or past birth to compute."})
+    child_order = fields.Integer(validate=validate.Range(min=1, max=10))
+
+
+class BenefitsSchema(Schema):
+    events = fields.List(
+        fields.Dict(),
+        metadata={"description": "Each birth or loss on record with its leave (days and dates)."},
+    )
+    children = fields.List(
+        fields.Dict(),
+        metadata={"description": "Each child with the national childcare subsidy due."},
+    )
+    planned = fields.Dict(
+        allow_none=True,
+        metadata={"description": "The leave and subsidy of the birth given in the query."},
+    )
