@@ -63,7 +63,15 @@ def seed(session: OrmSession, settings: Any) -> dict[str, User]:
     users = {role.value: _person(session, role, phone, name, inst) for role, phone, name in PEOPLE}
     citizen = users["citizen"]
     _seed_citizen(session, citizen, inst, settings)
+    _seed_lessons(session, author=users["educator"], approver=users["admin"])
     return users
+
+
+def _seed_lessons(session: OrmSession, *, author: User, approver: User) -> None:
+    """The lessons of content/lessons, written by the educator and approved by the admin."""
+    from backend.education import content, service
+
+    service.import_lessons(session, lessons=content.read_tree(), author=author, approver=approver)
 
 
 def _seed_citizen(session: OrmSession, citizen: User, inst: Institution, settings: Any) -> None:

@@ -6,6 +6,28 @@ contraception. A lower domain never imports a higher one; it sends a signal inst
 
 from __future__ import annotations
 
-from backend import access, auth, calendars, care, contraception, handbook, ops, regimens, reminders
+from backend import (
+    access,
+    auth,
+    calendars,
+    care,
+    contraception,
+    education,
+    handbook,
+    ops,
+    regimens,
+    reminders,
+)
 
-DOMAINS = (auth, handbook, care, regimens, calendars, access, reminders, contraception, ops)
+DOMAINS = (
+    auth,
+    handbook,
+    care,
+    regimens,
+    calendars,
+    education,
+    access,
+    reminders,
+    contraception,
+    ops,
+)
