@@ -337,7 +337,7 @@ def nested_errors(found: Sequence[Problem]) -> dict[str, Any]:
 
 
 def normalized(content: Mapping[str, Any]) -> dict[str, Any]:
-    """The content as stored: bodies stripped, quizzes as lists, only known keys."""
+    """The content as stored: bodies stripped, zh_CN first, only known keys."""
     window = content["window"]
     return {
         "window": {"clock": window["clock"], "from": window["from"], "to": window["to"]},
@@ -359,7 +359,9 @@ def normalized(content: Mapping[str, Any]) -> dict[str, Any]:
                     for q in (v.get("quiz") or [])
                 ],
             }
-            for locale, v in sorted(content["variants"].items())
+            for locale, v in sorted(
+                content["variants"].items(), key=lambda item: (item[0] != DEFAULT_LOCALE, item[0])
+            )
         },
     }
 

@@ -76,7 +76,7 @@ class Lesson(Base):
         back_populates="lesson", lazy="raise", order_by="LessonVersion.number"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class LessonVersion(Base):

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -55,6 +55,8 @@ def _flush(session: Session) -> None:
 def _touch(lesson: Lesson) -> None:
     """Mark the lesson changed: a new updated_at, and a new row version (its ETag)."""
     lesson.updated_at = clock.now()
+    if inspect(lesson).persistent:
+        lesson.version += 1
 
 
 def _check(stage: str, data: Mapping[str, Any], *, slug: Any = None, new: bool = False) -> None:
