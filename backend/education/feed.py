@@ -138,9 +138,7 @@ def positions(session: Session, *, person: User, today: dt.date) -> list[Positio
     births: dict[uuid.UUID, dt.date] = {}
     if child_ids:
         births = dict(
-            session.execute(select(Child.id, Child.birth_date).where(Child.id.in_(child_ids)))
-            .tuples()
-            .all()
+            session.execute(select(Child.id, Child.birth_date).where(Child.id.in_(child_ids))).all()
         )
     plan = None
     if any(s.stage == "marriage" for s in current):
