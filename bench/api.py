@@ -110,7 +110,8 @@ def main() -> None:
         "before_cursor_execute",
         lambda *a: statements.__setitem__(0, statements[0] + 1),
     )
-    mum_phone, doctor_phone = _seed(app)
+    with app.app_context():  # the handbook's signals plan schedules and reminders
+        mum_phone, doctor_phone = _seed(app)
     client = app.test_client()
     mum, doctor = _login(client, mum_phone), _login(client, doctor_phone)
     floor, _ = _measure(client, "/bench/bare", {}, args.requests, statements)
@@ -120,6 +121,7 @@ def main() -> None:
     for label, path, headers in (
         ("GET /api/v1/me", "/api/v1/me", mum),
         ("GET /api/v1/me/pregnancies", "/api/v1/me/pregnancies", mum),
+        ("GET /api/v1/me/schedule", "/api/v1/me/schedule?page_size=50", mum),
         ("GET /api/v1/patients", "/api/v1/patients?page_size=20", doctor),
     ):
         median, queries = _measure(client, path, headers, args.requests, statements)

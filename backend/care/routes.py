@@ -138,7 +138,9 @@ def _detail(step: CareStep) -> dict[str, Any]:
     session = Session()
     person = session.get(User, step.person_id)
     assert person is not None
-    view = _views([step], _today_for(person))[0]
+    view = service.step_view(
+        step, protocols=_protocols(), locale=_locale(), today=_today_for(person), detail=True
+    )
     view["results"] = list(
         session.scalars(
             select(CareResult).where(CareResult.step_id == step.id).order_by(CareResult.recorded_at)

@@ -66,8 +66,6 @@ class StepSchema(Schema):
     interpretation = fields.String(allow_none=True)
     not_done_reason = fields.String(allow_none=True)
     reason = fields.Dict(metadata={"description": "Machine-readable: anchor, offsets, version."})
-    result_fields = fields.List(fields.Nested(ResultFieldSchema))
-    parts = fields.List(fields.Nested(PartSchema))
 
 
 StepPageSchema = page_schema(StepSchema, "StepPage")
@@ -128,6 +126,8 @@ class WindowChangeSchema(Schema):
 
 
 class StepDetailSchema(StepSchema):
+    result_fields = fields.List(fields.Nested(ResultFieldSchema))
+    parts = fields.List(fields.Nested(PartSchema))
     results = fields.List(fields.Nested(ResultSchema))
     window_history = fields.List(fields.Nested(WindowChangeSchema))
 

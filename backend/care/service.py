@@ -1039,11 +1039,11 @@ def _text(text: Mapping[str, str] | None, locale: str) -> str | None:
 
 
 def step_view(
-    step: CareStep, *, protocols: ProtocolSet, locale: str, today: dt.date
+    step: CareStep, *, protocols: ProtocolSet, locale: str, today: dt.date, detail: bool = False
 ) -> dict[str, Any]:
     """A step as clients see it: window, status, localized title and why, and the source."""
     item = protocols.item(step.code, on=step.opens_on)
-    return {
+    view = {
         "id": step.id,
         "code": step.code,
         "subject": {"kind": step.subject_kind, "id": step.subject_id},
@@ -1068,7 +1068,9 @@ def step_view(
         "interpretation": step.interpretation,
         "not_done_reason": step.not_done_reason,
         "reason": step.reason,
-        "result_fields": [
+    }
+    if detail:  # what a doctor needs to log a result; lists stay light
+        view["result_fields"] = [
             {
                 "name": f.name,
                 "type": f.type,
@@ -1081,8 +1083,8 @@ def step_view(
                 "label": _text(f.label, locale),
             }
             for f in item.results
-        ],
-        "parts": [
+        ]
+        view["parts"] = [
             {
                 "code": p.code,
                 "title": _text(p.title, locale),
@@ -1090,5 +1092,5 @@ def step_view(
                 "sexes": list(p.sexes),
             }
             for p in item.parts
-        ],
-    }
+        ]
+    return view

@@ -430,3 +430,16 @@ def test_resync_command_reports_and_keeps_done_steps(app, mum):
     result = app.test_cli_runner().invoke(args=["care", "resync"])
     assert result.exit_code == 0, result.output
     assert "resync:" in result.output and "0 moved" in result.output
+
+
+def test_schedule_query_count_does_not_grow_with_children(mum, count_queries):
+    api, _ = mum
+    _pregnancy(api, 10)
+    api.post("me/children", {"sex": "male", "birth_date": "2025-01-10"})
+    with count_queries() as few:
+        assert api.get("me/schedule?page_size=200").status_code == 200
+    for year in (2021, 2022, 2023):
+        api.post("me/children", {"sex": "female", "birth_date": f"{year}-03-01"})
+    with count_queries() as many:
+        assert api.get("me/schedule?page_size=200").json["total"] > 100
+    assert len(many) == len(few)
