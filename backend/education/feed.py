@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -202,7 +202,6 @@ class Candidate:
     has_quiz: bool = False
     read_at: dt.datetime | None = None
     completed_at: dt.datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def loss(self) -> bool:

@@ -222,36 +222,29 @@ def _changed(target: Any, columns: tuple[str, ...]) -> list[str]:
     return [c for c in columns if state.attrs[c].history.has_changes()]
 
 
-def _published_before(version: LessonVersion) -> bool:
-    """Published before this flush: the stored published_at, not one set just now."""
-    history = inspect(version).attrs["published_at"].history
-    stored = history.deleted or history.unchanged
-    return bool(stored) and stored[0] is not None
+def _published_in_database(conn: Connection, version_id: uuid.UUID) -> bool:
+    """Published before this flush: the stored published_at, not one being set now."""
+    published_at = conn.execute(
+        select(LessonVersion.published_at).where(LessonVersion.id == version_id)
+    ).scalar()
+    return published_at is not None
 
 
 @event.listens_for(LessonVersion, "before_update")
-def _version_immutable(_mapper: Any, _conn: Connection, target: LessonVersion) -> None:
-    if _published_before(target):
-        changed = _changed(target, VERSION_CONTENT)
-        if changed:
-            raise PublishedVersionImmutable(f"published version {target.id}: {changed}")
-
-
-def _variant_of_published(conn: Connection, target: LessonVariant) -> bool:
-    published_at = conn.execute(
-        select(LessonVersion.published_at).where(LessonVersion.id == target.version_id)
-    ).scalar()
-    return published_at is not None
+def _version_immutable(_mapper: Any, conn: Connection, target: LessonVersion) -> None:
+    changed = _changed(target, VERSION_CONTENT)
+    if changed and _published_in_database(conn, target.id):
+        raise PublishedVersionImmutable(f"published version {target.id}: {changed}")
 
 
 @event.listens_for(LessonVariant, "before_update")
 def _variant_immutable(_mapper: Any, conn: Connection, target: LessonVariant) -> None:
     changed = _changed(target, VARIANT_CONTENT)
-    if changed and _variant_of_published(conn, target):
+    if changed and _published_in_database(conn, target.version_id):
         raise PublishedVersionImmutable(f"published version {target.version_id}: {changed}")
 
 
 @event.listens_for(LessonVariant, "before_delete")
 def _variant_kept(_mapper: Any, conn: Connection, target: LessonVariant) -> None:
-    if _variant_of_published(conn, target):
+    if _published_in_database(conn, target.version_id):
         raise PublishedVersionImmutable(f"published version {target.version_id}: variant deleted")

@@ -351,6 +351,9 @@ def submit(session: Session, *, lesson: Lesson, actor: User) -> LessonVersion:
     if current.status != VersionStatus.DRAFT:
         raise Conflict(_l("There is no draft to submit: edit the lesson to start one."))
     _require_author(current, actor, _l("Only the author of this draft can submit it."))
+    if current.author_id is None:
+        # An imported draft: who submits it answers for it, so someone else must review it.
+        current.author_id = actor.id
     _submit(lesson, current)
     _flush(session)
     return current

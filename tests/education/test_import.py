@@ -201,3 +201,15 @@ def test_unknown_author_or_approver_is_refused(run, db, make_citizen):
     assert run("--author-phone", phone).exit_code != 0
     assert run("--publish", "--approver-phone", "13900000000").exit_code != 0
     assert _counts(db) == (0, 0)
+
+
+def test_who_submits_an_imported_draft_cannot_approve_it(run, db, make_staff):
+    assert run().exit_code == 0
+    lesson_id = _lesson(db, "danger-signs").id
+    api, educator = make_staff(Role.EDUCATOR)
+    assert api.post(f"lessons/{lesson_id}/submit").status_code == 200
+    assert api.post(f"lessons/{lesson_id}/approve").status_code == 403
+    other = make_staff(Role.EDUCATOR)[0]
+    assert other.post(f"lessons/{lesson_id}/approve").json["status"] == "published"
+    version = service.published_version(db, lesson_id=lesson_id)
+    assert version.author_id == educator.id
