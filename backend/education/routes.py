@@ -19,6 +19,7 @@ from backend.db import Session
 from backend.education import feed, indicators, service
 from backend.education.models import Lesson
 from backend.education.schemas import (
+    EducationPeriodArgsSchema,
     EducationRateSchema,
     FeedPageSchema,
     FeedQueryArgsSchema,
@@ -28,14 +29,13 @@ from backend.education.schemas import (
     LessonPatchSchema,
     LessonQueryArgsSchema,
     LessonReachSchema,
+    LessonReadCreateSchema,
+    LessonReadSchema,
+    LessonReturnSchema,
     LessonSchema,
-    PeriodArgsSchema,
-    ReachArgsSchema,
-    ReadCreateSchema,
-    ReadSchema,
-    ReturnSchema,
+    LessonVersionPageSchema,
+    ReachQueryArgsSchema,
     StageReachSchema,
-    VersionPageSchema,
 )
 from backend.errors import NotFound, PreconditionFailed
 from backend.i18n import _l, catalog_name
@@ -178,7 +178,7 @@ class LessonApprove(MethodView):
 
 @blp.route("/lessons/<uuid:lesson_id>/return")
 class LessonReturn(MethodView):
-    @blp.arguments(ReturnSchema)
+    @blp.arguments(LessonReturnSchema)
     @blp.response(200, LessonSchema)
     @blp.alt_response(403, description="Your own draft: another educator or an admin reviews it")
     @blp.alt_response(409, description="No version in review")
@@ -205,7 +205,7 @@ class LessonRetire(MethodView):
 @blp.route("/lessons/<uuid:lesson_id>/versions")
 class LessonVersions(MethodView):
     @blp.arguments(PageArgsSchema, location="query")
-    @blp.response(200, VersionPageSchema)
+    @blp.response(200, LessonVersionPageSchema)
     @blp.alt_response(404, description="No such lesson")
     @login_required(*EDITORS)
     def get(self, args: dict[str, Any], lesson_id: uuid.UUID) -> Any:
@@ -216,7 +216,7 @@ class LessonVersions(MethodView):
 
 @blp.route("/lessons/<uuid:lesson_id>/reach")
 class LessonReach(MethodView):
-    @blp.arguments(ReachArgsSchema, location="query")
+    @blp.arguments(ReachQueryArgsSchema, location="query")
     @blp.response(200, LessonReachSchema)
     @blp.alt_response(404, description="No such lesson")
     @login_required(*EDITORS)
@@ -233,7 +233,7 @@ class LessonReach(MethodView):
 
 @blp.route("/education/reach")
 class StageReach(MethodView):
-    @blp.arguments(ReachArgsSchema, location="query")
+    @blp.arguments(ReachQueryArgsSchema, location="query")
     @blp.response(200, StageReachSchema(many=True))
     @login_required(*EDITORS)
     def get(self, args: dict[str, Any]) -> Any:
@@ -248,7 +248,7 @@ class StageReach(MethodView):
 
 @blp.route("/indicators/education")
 class EducationRate(MethodView):
-    @blp.arguments(PeriodArgsSchema, location="query")
+    @blp.arguments(EducationPeriodArgsSchema, location="query")
     @blp.response(200, EducationRateSchema)
     @login_required(Role.ADMIN)
     def get(self, args: dict[str, Any]) -> Any:
@@ -295,8 +295,8 @@ class LessonContent(MethodView):
 
 @blp.route("/lessons/<uuid:lesson_id>/reads")
 class LessonReads(MethodView):
-    @blp.arguments(ReadCreateSchema)
-    @blp.response(201, ReadSchema)
+    @blp.arguments(LessonReadCreateSchema)
+    @blp.response(201, LessonReadSchema)
     @blp.alt_response(404, description="No such published lesson")
     @login_required(CITIZEN)
     def post(self, data: dict[str, Any], lesson_id: uuid.UUID) -> Any:

@@ -50,7 +50,7 @@ class LessonSourceSchema(Schema):
     )
 
 
-class QuizQuestionSchema(Schema):
+class LessonQuizQuestionSchema(Schema):
     question = fields.String(required=True)
     options = fields.List(fields.String(), required=True)
     answer = fields.Integer(
@@ -60,24 +60,24 @@ class QuizQuestionSchema(Schema):
     )
 
 
-class VariantInSchema(Schema):
+class LessonVariantInSchema(Schema):
     title = fields.String(required=True)
     summary = fields.String(required=True)
     body = fields.String(
         required=True, metadata={"description": "Markdown; raw HTML is shown as text."}
     )
     quiz = fields.List(
-        fields.Nested(QuizQuestionSchema),
+        fields.Nested(LessonQuizQuestionSchema),
         load_default=list,
         metadata={"description": "0 to 3 questions; the answers are the same in every locale."},
     )
 
 
-class VariantPatchSchema(Schema):
+class LessonVariantPatchSchema(Schema):
     title = fields.String()
     summary = fields.String()
     body = fields.String()
-    quiz = fields.List(fields.Nested(QuizQuestionSchema))
+    quiz = fields.List(fields.Nested(LessonQuizQuestionSchema))
 
 
 _TOPICS = fields.List(
@@ -103,7 +103,7 @@ class LessonCreateSchema(Schema):
     sources = fields.List(fields.Nested(LessonSourceSchema), required=True, metadata=_SOURCES_HELP)
     variants = fields.Dict(
         keys=fields.String(),
-        values=fields.Nested(VariantInSchema),
+        values=fields.Nested(LessonVariantInSchema),
         required=True,
         metadata={"description": LOCALES_HELP},
     )
@@ -117,7 +117,7 @@ class LessonPatchSchema(Schema):
     sources = fields.List(fields.Nested(LessonSourceSchema), metadata=_SOURCES_HELP)
     variants = fields.Dict(
         keys=fields.String(),
-        values=fields.Nested(VariantPatchSchema, allow_none=True),
+        values=fields.Nested(LessonVariantPatchSchema, allow_none=True),
         metadata={
             "description": LOCALES_HELP + " The given fields of a locale change; null removes "
             "that locale (never zh_CN)."
@@ -125,7 +125,7 @@ class LessonPatchSchema(Schema):
     )
 
 
-class ReturnSchema(Schema):
+class LessonReturnSchema(Schema):
     comments = fields.String(
         required=True,
         validate=validate.Length(min=1, max=MAX_COMMENT, error=_l("Write 1 to 2000 characters.")),
@@ -147,7 +147,7 @@ class LessonQueryArgsSchema(PageArgsSchema):
         },
     )
     q = fields.String(
-        validate=validate.Length(max=100, error=_l("Write 1 to 100 characters.")),
+        validate=validate.Length(min=1, max=100, error=_l("Write 1 to 100 characters.")),
         metadata={"description": "Part of the slug or of a title."},
     )
 
@@ -160,16 +160,16 @@ WindowOutSchema = Schema.from_dict(
 )
 
 
-class VariantSchema(Schema):
+class LessonVariantSchema(Schema):
     locale = fields.String()
     title = fields.String()
     summary = fields.String()
     body = fields.String(attribute="body_md", metadata={"description": "Markdown as written."})
     body_html = fields.String(metadata={"description": "Rendered and sanitized."})
-    quiz = fields.List(fields.Nested(QuizQuestionSchema))
+    quiz = fields.List(fields.Nested(LessonQuizQuestionSchema))
 
 
-class VersionSummarySchema(Schema):
+class LessonVersionSummarySchema(Schema):
     id = fields.UUID()
     number = fields.Integer()
     status = fields.String(metadata={"description": " | ".join(VersionStatus)})
@@ -185,19 +185,19 @@ class VersionSummarySchema(Schema):
     content_hash = fields.String()
 
 
-class VersionSchema(VersionSummarySchema):
+class LessonVersionSchema(LessonVersionSummarySchema):
     window = fields.Nested(WindowOutSchema)
     topics = fields.List(fields.String())
     audience = fields.List(fields.String())
     reading_minutes = fields.Integer()
     sources = fields.List(fields.Nested(LessonSourceSchema))
-    variants = fields.List(fields.Nested(VariantSchema))
+    variants = fields.List(fields.Nested(LessonVariantSchema))
 
 
-VersionPageSchema = page_schema(VersionSchema, "LessonVersionPage")
+LessonVersionPageSchema = page_schema(LessonVersionSchema, "LessonVersionPage")
 
 
-class CurrentVersionSchema(Schema):
+class LessonCurrentVersionSchema(Schema):
     number = fields.Integer()
     status = fields.String()
     author_id = fields.UUID(allow_none=True)
@@ -212,7 +212,7 @@ class LessonSummarySchema(Schema):
     status = fields.String(metadata={"description": " | ".join(LessonStatus)})
     title = fields.String(allow_none=True, metadata={"description": "zh_CN title."})
     summary = fields.String(allow_none=True)
-    current_version = fields.Nested(CurrentVersionSchema)
+    current_version = fields.Nested(LessonCurrentVersionSchema)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -234,7 +234,8 @@ class LessonSchema(Schema):
         allow_none=True, metadata={"description": "The version readers see; null if none."}
     )
     current_version = fields.Nested(
-        VersionSchema, metadata={"description": "The latest version, the one editors work on."}
+        LessonVersionSchema,
+        metadata={"description": "The latest version, the one editors work on."},
     )
 
 
@@ -266,7 +267,7 @@ class FeedItemSchema(Schema):
     completed_at = fields.DateTime(allow_none=True)
 
 
-class FeedSubjectSchema(Schema):
+class FeedSubjectRefSchema(Schema):
     kind = fields.String(metadata={"description": "woman | pregnancy | child"})
     id = fields.UUID()
 
@@ -274,7 +275,7 @@ class FeedSubjectSchema(Schema):
 class FeedSectionSchema(Schema):
     stage = fields.String()
     colour = fields.String()
-    subject = fields.Nested(FeedSubjectSchema)
+    subject = fields.Nested(FeedSubjectRefSchema)
     clocks = fields.Dict(
         keys=fields.String(),
         values=fields.Integer(),
@@ -295,7 +296,7 @@ class FeedSectionSchema(Schema):
 FeedPageSchema = page_schema(FeedSectionSchema, "FeedPage")
 
 
-class ReadSchema(Schema):
+class LessonReadSchema(Schema):
     lesson_id = fields.UUID()
     version_id = fields.UUID(metadata={"description": "The published version she last read."})
     read_at = fields.DateTime()
@@ -306,7 +307,7 @@ class ReadSchema(Schema):
     quiz_passed = fields.Boolean(allow_none=True)
 
 
-class QuizPromptSchema(Schema):
+class LessonQuizPromptSchema(Schema):
     question = fields.String()
     options = fields.List(fields.String())
 
@@ -326,12 +327,12 @@ class LessonContentSchema(Schema):
     audience = fields.List(fields.String())
     window = fields.Nested(WindowOutSchema)
     sources = fields.List(fields.Nested(LessonSourceSchema))
-    quiz = fields.List(fields.Nested(QuizPromptSchema))
+    quiz = fields.List(fields.Nested(LessonQuizPromptSchema))
     published_at = fields.DateTime()
-    read = fields.Nested(ReadSchema, allow_none=True)
+    read = fields.Nested(LessonReadSchema, allow_none=True)
 
 
-class ReadCreateSchema(Schema):
+class LessonReadCreateSchema(Schema):
     completed = fields.Boolean(
         load_default=False, metadata={"description": "She reached the end of the lesson."}
     )
@@ -345,7 +346,7 @@ class ReadCreateSchema(Schema):
 # --- statistics -------------------------------------------------------------------------------
 
 
-class ReachArgsSchema(Schema):
+class ReachQueryArgsSchema(Schema):
     from_ = fields.Date(data_key="from", metadata={"description": "First local day counted."})
     to = fields.Date(metadata={"description": "Last local day counted."})
 
@@ -355,12 +356,12 @@ class ReachArgsSchema(Schema):
             raise ValidationError({"to": [_l("The end is before the start.")]})
 
 
-class PeriodArgsSchema(ReachArgsSchema):
+class EducationPeriodArgsSchema(ReachQueryArgsSchema):
     from_ = fields.Date(data_key="from", required=True)
     to = fields.Date(required=True)
 
 
-class VersionReachSchema(Schema):
+class LessonVersionReachSchema(Schema):
     number = fields.Integer()
     readers = fields.Integer()
     completed = fields.Integer()
@@ -378,7 +379,7 @@ class LessonReachSchema(Schema):
     quiz_passed = fields.Integer()
     completion_rate = fields.Float(allow_none=True)
     versions = fields.List(
-        fields.Nested(VersionReachSchema),
+        fields.Nested(LessonVersionReachSchema),
         metadata={"description": "By the version each reader read last."},
     )
 
@@ -394,7 +395,7 @@ class StageReachSchema(Schema):
     completion_rate = fields.Float(allow_none=True)
 
 
-class RateSchema(Schema):
+class EducationRateGroupSchema(Schema):
     registered = fields.Integer(
         metadata={"description": "Registered (建册) women aged 15-49 in the period."}
     )
@@ -404,13 +405,13 @@ class RateSchema(Schema):
     meets_target = fields.Boolean()
 
 
-class InstitutionRateSchema(RateSchema):
+class InstitutionEducationRateSchema(EducationRateGroupSchema):
     institution_id = fields.UUID()
     name = fields.String()
     district_code = fields.String()
 
 
-class DistrictRateSchema(RateSchema):
+class DistrictEducationRateSchema(EducationRateGroupSchema):
     district_code = fields.String()
 
 
@@ -424,6 +425,6 @@ class EducationRateSchema(Schema):
     to = fields.Date()
     target = fields.Float(metadata={"description": "The policy target (0.95)."})
     age_band = fields.Nested(AgeBandSchema, metadata={"description": "Ages counted, inclusive."})
-    total = fields.Nested(RateSchema)
-    institutions = fields.List(fields.Nested(InstitutionRateSchema))
-    districts = fields.List(fields.Nested(DistrictRateSchema))
+    total = fields.Nested(EducationRateGroupSchema)
+    institutions = fields.List(fields.Nested(InstitutionEducationRateSchema))
+    districts = fields.List(fields.Nested(DistrictEducationRateSchema))
