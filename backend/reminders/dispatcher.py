@@ -167,7 +167,12 @@ def _date(value: str, locale: str) -> str:
 
 
 def render(
-    reminder: Reminder, *, recipient: User, step: CareStep | None, ctx: Context
+    session: Session,
+    reminder: Reminder,
+    *,
+    recipient: User,
+    step: CareStep | None,
+    ctx: Context,
 ) -> channels.Message:
     """The message in the recipient's locale, rendered now (not when it was planned)."""
     locale = catalog_name(recipient.locale or ctx.default_locale)
@@ -213,12 +218,30 @@ def render(
                 ),
             }[ReminderKind(reminder.kind)]
         elif reminder.kind == ReminderKind.LESSON_NEW:
-            title = _("New for you: %(title)s", title=data.get("title", ""))
+            title = _("New for you: %(title)s", title=_lesson_title(session, data, locale))
             body = _("A new lesson for your stage is ready to read.")
         else:
             title = _("Folic acid today")
             body = _("Time for your folic acid. Tick it off once you have taken it.")
     return channels.Message(str(reminder.id), reminder.kind, str(title), str(body), locale, data)
+
+
+def _lesson_title(session: Session, data: Mapping[str, Any], locale: str) -> str:
+    """The lesson's title in her language (the lesson may have changed since planning)."""
+    if "lesson_id" not in data:
+        return str(data.get("title", ""))
+    from backend.education.models import LessonVariant, LessonVersion
+
+    rows = session.execute(
+        select(LessonVariant.locale, LessonVariant.title)
+        .join(LessonVersion, LessonVersion.id == LessonVariant.version_id)
+        .where(
+            LessonVersion.lesson_id == uuid.UUID(data["lesson_id"]),
+            LessonVersion.status == "published",
+        )
+    ).all()
+    titles = dict(rows)
+    return str(titles.get(locale) or titles.get("zh_CN") or data.get("slug", ""))
 
 
 # --- delivery -----------------------------------------------------------------------------------
@@ -357,7 +380,7 @@ def process(
         reminder.updated_at = now
         session.commit()
         return "cancelled"
-    message = render(reminder, recipient=recipient, step=step, ctx=ctx)
+    message = render(session, reminder, recipient=recipient, step=step, ctx=ctx)
     attempt = reminder.attempts + 1
     delivered_on: str | None = None
     failures: list[str] = []

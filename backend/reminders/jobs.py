@@ -49,6 +49,27 @@ def plan_regimen_reminders(app: Flask) -> Any:
             Session.remove()
 
 
+def plan_lesson_reminders(app: Flask) -> Any:
+    """Remind those who asked of lessons published in the last day that fit them (hourly)."""
+    import datetime as dt
+
+    from backend.db import utcnow
+
+    with app.app_context():
+        session = Session()
+        try:
+            report = service.plan_lessons(
+                session,
+                rules=rules.load(),
+                default_tz=app.config["DEFAULT_TIMEZONE"],
+                since=utcnow() - dt.timedelta(days=1),
+            )
+            session.commit()
+            return report
+        finally:
+            Session.remove()
+
+
 def register(scheduler: Any, app: Flask, *, worker: str, stop: threading.Event) -> None:
     """Add this domain's jobs to the dispatcher's scheduler."""
     scheduler.add_job(

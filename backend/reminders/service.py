@@ -38,6 +38,7 @@ from backend.reminders.rules import Rules
 
 CHANNELS = ("miniprogram", "sms", "inbox")
 DEFAULT_CHANNELS = ["miniprogram", "sms", "inbox"]
+DEFAULT_OPTED_OUT = ["lesson_new"]
 # A reminder planned for an instant less than this far in the past is still sent.
 GRACE = dt.timedelta(hours=1)
 STEP_KIND = {
@@ -538,3 +539,71 @@ def lag_and_dead(session: Session, *, now: dt.datetime | None = None) -> dict[st
         oldest = oldest.replace(tzinfo=dt.UTC)
     lag = (now - oldest).total_seconds() if oldest is not None else 0.0
     return {"dispatcher_lag_seconds": round(max(lag, 0.0), 1), "dead_letters": dead}
+
+
+# --- newly published lessons (for those who asked for them) ------------------------------------
+
+LOSS_TOPIC = "pregnancy-loss"
+
+
+def plan_lessons(
+    session: Session,
+    *,
+    rules: Rules,
+    default_tz: str,
+    since: dt.datetime,
+    now: dt.datetime | None = None,
+) -> PlanReport:
+    """Remind the citizens who want lesson news of lessons published since `since` that fit
+    one of their stages now (a loss lesson only after a loss). Runs in the dispatcher."""
+    from backend.education import feed
+    from backend.education.models import Lesson, LessonVersion
+
+    now = now or utcnow()
+    report = PlanReport()
+    versions = session.execute(
+        select(LessonVersion, Lesson)
+        .join(Lesson, Lesson.id == LessonVersion.lesson_id)
+        .where(LessonVersion.status == "published", LessonVersion.published_at >= since)
+    ).all()
+    if not versions:
+        return report
+    wanting = [
+        row.user_id
+        for row in session.scalars(select(ReminderPreference))
+        if ReminderKind.LESSON_NEW not in row.opted_out
+    ]
+    users, pref_rows = _people(session, wanting)
+    wanted: dict[Key, Wanted] = {}
+    for user in users.values():
+        prefs = preferences_of(pref_rows.get(user.id), rules)
+        tz = clock.zone(user.timezone, default_tz)
+        today = now.astimezone(tz).date()
+        positions = feed.positions(session, person=user, today=today)
+        for version, lesson in versions:
+            loss_lesson = LOSS_TOPIC in version.topics
+            fits = any(
+                p.stage == lesson.stage
+                and p.after_loss == loss_lesson
+                and version.clock in p.clocks
+                and feed.placement(
+                    version.clock, version.window_from, version.window_to, p.clocks[version.clock]
+                )
+                == "now"
+                for p in positions
+            )
+            if not fits:
+                continue
+            when = max(fire_at(today, prefs, tz), now)
+            key = (user.id, "lesson", lesson.id, f"v{version.number}")
+            wanted[key] = Wanted(
+                ReminderKind.LESSON_NEW, when, {"lesson_id": str(lesson.id), "slug": lesson.slug}
+            )
+    lesson_ids = [lesson.id for _, lesson in versions]
+    scope = and_(
+        Reminder.source_type == "lesson",
+        Reminder.source_id.in_(lesson_ids),
+        Reminder.recipient_id.in_(list(users) or [uuid.uuid4()]),
+    )
+    _apply_plan(session, wanted=wanted, scope=scope, now=now, report=report)
+    return report
