@@ -57,6 +57,23 @@ def _ctx(person: User) -> dict[str, Any]:
 
 def _advice(person: User, *, full: bool) -> dict[str, Any]:
     session, ctx = Session(), _ctx(person)
+    if service.is_pregnant(session, woman=person):
+        # The eligibility table has no rows for pregnancy: advice is for after the birth, and
+        # the schedule already has the counselling steps of late pregnancy.
+        return {
+            "methods": [],
+            "services": [],
+            "missing_facts": [],
+            "questions": [],
+            "edition": ctx["table"].edition,
+            "locale": catalog_name(get_locale()),
+            "current_methods": [],
+            "status": "pregnant",
+            "note": _l(
+                "While you are pregnant there is nothing to choose yet: your doctor "
+                "talks contraception with you at the late antenatal visits."
+            ),
+        }
     assessment = service.assess(
         session,
         woman=person,
@@ -74,6 +91,7 @@ def _advice(person: User, *, full: bool) -> dict[str, Any]:
                 for r in method["reasons"]
             ]
     body["current_methods"] = service.current_methods(session, woman=person)
+    body["status"] = "assessed"
     return body
 
 

@@ -71,6 +71,8 @@ class AdviceSchema(Schema):
     edition = fields.String()
     locale = fields.String()
     current_methods = fields.List(fields.Nested(MethodSchema))
+    status = fields.String(metadata={"description": "assessed | pregnant (nothing to rate yet)"})
+    note = fields.String(metadata={"description": "Why there are no methods, when there are none."})
 
 
 class BenefitsQueryArgsSchema(Schema):

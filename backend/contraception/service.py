@@ -68,6 +68,18 @@ def _is_birth(p: Pregnancy) -> bool:
     )
 
 
+def is_pregnant(session: Session, *, woman: User) -> bool:
+    """An ongoing pregnancy: the eligibility table does not rate methods in pregnancy."""
+    return (
+        session.scalar(
+            select(Pregnancy.id).where(
+                Pregnancy.woman_id == woman.id, Pregnancy.status == PregnancyStatus.ONGOING
+            )
+        )
+        is not None
+    )
+
+
 def woman_facts(session: Session, *, woman: User) -> eligibility.WomanFacts:
     """Her facts for the eligibility engine: derived from the handbook, recorded here."""
     pregnancies, children = handbook_service.all_records(session, person=woman)

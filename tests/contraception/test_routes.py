@@ -152,3 +152,9 @@ def test_leave_after_a_miscarriage_at_10_weeks(citizen):
     )
     [event] = citizen.get("me/benefits").json["events"]
     assert event["event"] == "loss" and event["leave"]["maternity_days"] == 15
+
+
+def test_pregnant_women_get_no_method_list_yet(citizen):
+    citizen.post("me/pregnancies", {"lmp": (TODAY - dt.timedelta(weeks=20)).isoformat()})
+    body = citizen.get("me/contraception").json
+    assert body["status"] == "pregnant" and body["methods"] == [] and body["note"]
