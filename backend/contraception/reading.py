@@ -16,6 +16,14 @@ import yaml
 
 from backend.care.offsets import Offset, parse_offset
 
+# The generic readers are shared with the protocols (re-exported for the loaders here).
+from backend.care.reading import Invalid as Invalid
+from backend.care.reading import check_keys as check_keys
+from backend.care.reading import read_bool as read_bool
+from backend.care.reading import read_choice as read_choice
+from backend.care.reading import read_code as read_code
+from backend.care.reading import read_mapping as read_mapping
+
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -33,15 +41,6 @@ class ContentError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = list(problems)
-
-
-class Invalid(Exception):
-    """One problem in one field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -93,13 +92,6 @@ def yaml_problem(path: str, exc: yaml.YAMLError) -> str:
 # --- small typed readers; each raises Invalid naming the field ---
 
 
-def read_mapping(value: Any, name: str) -> Mapping[Any, Any]:
-    """A mapping, or an error that says so (YAML lists and scalars look alike to editors)."""
-    if not isinstance(value, Mapping):
-        raise Invalid(name, "must be a mapping (key: value lines)")
-    return value
-
-
 def read_list(value: Any, name: str, *, empty: bool = False) -> list[Any]:
     """A YAML list (non-empty unless allowed)."""
     if not isinstance(value, list) or (not value and not empty):
@@ -107,35 +99,11 @@ def read_list(value: Any, name: str, *, empty: bool = False) -> list[Any]:
     return value
 
 
-def check_keys(data: Mapping[Any, Any], allowed: set[str], required: set[str], prefix: str) -> None:
-    """Refuse unknown keys (typos would otherwise be ignored) and require the needed ones."""
-    for key in data:
-        if key not in allowed:
-            raise Invalid(f"{prefix}{key}", f"unknown field; allowed: {', '.join(sorted(allowed))}")
-    for key in sorted(required):
-        if key not in data or data[key] is None:
-            raise Invalid(f"{prefix}{key}", "required")
-
-
 def read_string(value: Any, name: str) -> str:
     """Non-empty text."""
     if not isinstance(value, str) or not value.strip():
         raise Invalid(name, "must be non-empty text")
     return value.strip()
-
-
-def read_code(value: Any, name: str) -> str:
-    """A stable code: lowercase letters, digits and underscores, as stored in the database."""
-    if not isinstance(value, str) or not CODE.match(value):
-        raise Invalid(name, f"must be a code of lowercase letters, digits and '_', not {value!r}")
-    return value
-
-
-def read_bool(value: Any, name: str) -> bool:
-    """A real YAML boolean, not a string that looks like one."""
-    if not isinstance(value, bool):
-        raise Invalid(name, "must be true or false")
-    return value
 
 
 def read_int(value: Any, name: str, *, minimum: int = 0) -> int:
@@ -165,13 +133,6 @@ def read_offset(value: Any, name: str) -> Offset:
         return parse_offset(value)
     except ValueError as exc:
         raise Invalid(name, str(exc)) from None
-
-
-def read_choice(value: Any, allowed: tuple[str, ...], name: str) -> str:
-    """One of a closed vocabulary."""
-    if value not in allowed:
-        raise Invalid(name, f"must be one of {', '.join(allowed)}, not {value!r}")
-    return str(value)
 
 
 def read_text(value: Any, name: str, *, fields: tuple[str, ...] = ()) -> Text:
