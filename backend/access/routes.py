@@ -27,7 +27,13 @@ from backend.access.schemas import (
 )
 from backend.api import Blueprint, PageArgsSchema, page
 from backend.auth.models import AuditEvent, Institution, Role, User
-from backend.auth.policy import Action, audit, authorize_owner, current_user, login_required
+from backend.auth.policy import (
+    Action,
+    audit,
+    authorize_owner,
+    login_required,
+    signed_in_user,
+)
 from backend.auth.security import FieldCipher
 from backend.db import Session, utcnow
 from backend.handbook import service as handbook_service
@@ -42,10 +48,7 @@ blp = Blueprint(
 CITIZEN = Role.CITIZEN
 
 
-def _me() -> User:
-    user = current_user()
-    assert user is not None  # login_required ran first
-    return user
+_me = signed_in_user  # the route's login_required mark guarantees one
 
 
 @blp.route("/me/registrations")

@@ -62,6 +62,14 @@ def current_user() -> User | None:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def signed_in_user() -> User:
+    """The signed-in user of a route marked login_required (401 if somehow there is none)."""
+    user = current_user()
+    if user is None:
+        raise Unauthorized(_l("Log in first."), headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    return user
+
+
 def check_role(roles: tuple[Role, ...]) -> None:
     """401 without a valid token; 403 when the role may not use this route at all."""
     user = current_user()

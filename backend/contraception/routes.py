@@ -12,7 +12,13 @@ from flask_babel import get_locale
 from backend import clock
 from backend.api import Blueprint
 from backend.auth.models import Role, User
-from backend.auth.policy import Action, authorize, authorize_owner, current_user, login_required
+from backend.auth.policy import (
+    Action,
+    authorize,
+    authorize_owner,
+    login_required,
+    signed_in_user,
+)
 from backend.contraception import service
 from backend.contraception.models import MethodRecord
 from backend.contraception.schemas import (
@@ -39,10 +45,7 @@ blp = Blueprint(
 CITIZEN, DOCTOR = Role.CITIZEN, Role.DOCTOR
 
 
-def _me() -> User:
-    user = current_user()
-    assert user is not None  # login_required ran first
-    return user
+_me = signed_in_user  # the route's login_required mark guarantees one
 
 
 def _ctx(person: User) -> dict[str, Any]:
