@@ -9,8 +9,10 @@ the app's time zone, both ends included.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
@@ -21,11 +23,19 @@ from backend.education.service import colour
 from backend.handbook import dating, stages
 from backend.handbook.models import Pregnancy
 
-# Women of childbearing age (育龄妇女): 15 to 49 years, the band of China's health statistics.
-CHILDBEARING_AGE = (15, 49)
-# The policy target: a health-education service rate of 95% or more (DESIGN.md §1, the 2017
-# Wenzhou family-planning service reform).
-TARGET_RATE = 0.95
+INDICATORS_FILE = Path(__file__).resolve().parents[2] / "content" / "indicators" / "education.yaml"
+
+
+def _load() -> tuple[tuple[int, int], float]:
+    """Who counts (women of childbearing age) and the target, from content/indicators/."""
+    with open(INDICATORS_FILE, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    band = data["childbearing_age_years"]
+    return (int(band["from"]), int(band["to"])), float(data["target_rate"])
+
+
+# Women of childbearing age (育龄妇女) and the policy target (content/indicators/education.yaml).
+CHILDBEARING_AGE, TARGET_RATE = _load()
 
 
 def period(
