@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 
+from backend import exports
 from backend.access import service
 from backend.access.schemas import (
     AccessEventPageSchema,
@@ -285,4 +286,5 @@ class MyExport(MethodView):
             "regimens": _regimens(session, user),
             "partner_grants": service.list_partner_grants(session, user=user),
             "access_log": [_event(r, full=False) for r in rows],
+            **exports.sections(current_app, session, user),
         }

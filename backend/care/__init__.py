@@ -24,6 +24,7 @@ def init_app(app: Flask, api: Api) -> None:
     )
     api.register_blueprint(routes.blp)
     app.cli.add_command(cli.care_cli)
+    _register_exports(app)
     _connect_signals()
 
 
@@ -81,3 +82,49 @@ def _on_guardian_leaving(
     from backend.care import service
 
     service.reassign_child_steps(session, child=child, successor_id=successor_id)
+
+
+def _register_exports(app: Flask) -> None:
+    """Her schedule, results, risk grades and measurements belong in her data export."""
+    from sqlalchemy import select
+
+    from backend import exports
+    from backend.care.models import CareResult, CareStep, Measurement, RiskAssessment
+    from backend.handbook.models import Pregnancy
+
+    exports.register(
+        app,
+        "care_steps",
+        lambda s, u: s.scalars(
+            select(CareStep).where(CareStep.person_id == u.id).order_by(CareStep.due_on)
+        ),
+    )
+    exports.register(
+        app,
+        "care_results",
+        lambda s, u: s.scalars(
+            select(CareResult)
+            .join(CareStep, CareStep.id == CareResult.step_id)
+            .where(CareStep.person_id == u.id)
+            .order_by(CareResult.recorded_at)
+        ),
+    )
+    exports.register(
+        app,
+        "risk_assessments",
+        lambda s, u: s.scalars(
+            select(RiskAssessment)
+            .join(Pregnancy, Pregnancy.id == RiskAssessment.pregnancy_id)
+            .where(Pregnancy.woman_id == u.id)
+            .order_by(RiskAssessment.seq)
+        ),
+    )
+    exports.register(
+        app,
+        "measurements",
+        lambda s, u: s.scalars(
+            select(Measurement)
+            .where(Measurement.person_id == u.id)
+            .order_by(Measurement.measured_at)
+        ),
+    )

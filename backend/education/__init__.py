@@ -19,3 +19,20 @@ def init_app(app: Flask, api: Api) -> None:
 
     api.register_blueprint(routes.blp)
     app.cli.add_command(cli.content_cli)
+    _register_exports(app)
+
+
+def _register_exports(app: Flask) -> None:
+    """What she read belongs in her data export."""
+    from sqlalchemy import select
+
+    from backend import exports
+    from backend.education.models import LessonRead
+
+    exports.register(
+        app,
+        "lesson_reads",
+        lambda s, u: s.scalars(
+            select(LessonRead).where(LessonRead.user_id == u.id).order_by(LessonRead.read_at)
+        ),
+    )

@@ -19,6 +19,7 @@ def init_app(app: Flask, api: Api) -> None:
 
     rules.load()  # a broken content/reminders.yaml stops the app at start-up
     api.register_blueprint(routes.blp)
+    _register_exports(app)
     app.extensions.setdefault("readiness_probes", []).append(
         lambda session: service.lag_and_dead(session)
     )
@@ -62,4 +63,36 @@ def _on_regimen_changed(_sender: Any, *, session: Any, regimen: Any, **_: Any) -
         user_ids={regimen.user_id},
         rules=rules.load(),
         default_tz=current_app.config["DEFAULT_TIMEZONE"],
+    )
+
+
+def _register_exports(app: Flask) -> None:
+    """Her inbox, reminders and preferences belong in her data export."""
+    from sqlalchemy import select
+
+    from backend import exports
+    from backend.reminders.models import Notification, Reminder, ReminderPreference
+
+    exports.register(
+        app,
+        "notifications",
+        lambda s, u: s.scalars(
+            select(Notification)
+            .where(Notification.user_id == u.id)
+            .order_by(Notification.created_at)
+        ),
+    )
+    exports.register(
+        app,
+        "reminders",
+        lambda s, u: s.scalars(
+            select(Reminder).where(Reminder.recipient_id == u.id).order_by(Reminder.fire_at)
+        ),
+    )
+    exports.register(
+        app,
+        "reminder_preferences",
+        lambda s, u: s.scalars(
+            select(ReminderPreference).where(ReminderPreference.user_id == u.id)
+        ),
     )

@@ -114,6 +114,8 @@ def test_export_holds_all_her_data(make_citizen, make_staff):
     assert len(body["children"]) == 1 and len(body["consents"]) == 1
     assert len(body["registrations"]) == 1 and len(body["access_log"]) == 1
     assert body["regimens"][0]["kind"] == "folic_acid"  # started with her pregnancy
+    assert body["care_steps"] and all(s["person_id"] == mum_id for s in body["care_steps"])
+    assert body["reminders"] and "lesson_reads" in body and "contraception_methods" in body
 
 
 def test_doctor_cannot_export_for_her(make_citizen, make_staff):
