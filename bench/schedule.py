@@ -10,7 +10,8 @@ is planned yet), then:
      (the floor: what the database needs to store them);
 and prints the times, their ratios to the floor (target ≤ 3×) and the queries per sync (target:
 constant in N). The sync runs twice: one subject at a time (the API path, one flush each) and in
-batches of 200 (`flask care resync`).
+batches of 200 (`flask care resync`), with the reminder planning that listens to it muted; a
+last line adds that planning back (it writes the reminder rows of every step too).
 By default it uses PostgreSQL at 127.0.0.1:5432 when one answers (a throw-away database), else
 SQLite.
 """
@@ -26,15 +27,17 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, event, func, insert, select
 
 from backend import create_app
 from backend.auth.models import Role, User
 from backend.care import service
+from backend.care import signals as care_signals
 from backend.care.models import CareStep
 from backend.db import Base, Session, engine_of
 from backend.handbook.models import Pregnancy
 from backend.models import load_all
+from backend.reminders.models import Reminder
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BATCH = 200
@@ -97,6 +100,10 @@ def run(url: str, n: int) -> None:
         session.commit()
         pregnancies = list(session.scalars(select(Pregnancy)))
 
+        # The schedule sync alone: reminder planning (which listens to it) is muted here and
+        # measured on its own below.
+        muted = care_signals.schedule_changed.muted()
+        muted.__enter__()
         counts: list[int] = []
         current = [0]
         event.listen(
@@ -133,6 +140,17 @@ def run(url: str, n: int) -> None:
         session.execute(insert(CareStep), rows)
         session.commit()
         raw_seconds = time.perf_counter() - started
+        muted.__exit__(None, None, None)
+
+        # 4. the API path with the reminders planned from each new schedule
+        session.execute(delete(CareStep))
+        session.commit()
+        started = time.perf_counter()
+        for pregnancy in pregnancies:
+            service.sync_pregnancy(session, pregnancy=pregnancy, protocols=protocols, default_tz=tz)
+        session.commit()
+        with_reminders_seconds = time.perf_counter() - started
+        reminders = session.scalar(select(func.count()).select_from(Reminder))
 
     print(f"database: {engine.dialect.name}; {n} enrolments, {len(rows)} step rows")
     print(f"{'path':<36}{'ms':>9}{'x floor':>9}")
@@ -144,6 +162,10 @@ def run(url: str, n: int) -> None:
     print(
         f"{'sync, one subject at a time (API)':<36}{single_seconds * 1e3:>9.1f}"
         f"{single_seconds / raw_seconds:>9.2f}"
+    )
+    print(
+        f"{'sync + reminder planning (API)':<36}{with_reminders_seconds * 1e3:>9.1f}"
+        f"{with_reminders_seconds / raw_seconds:>9.2f}  (+{reminders} reminder rows)"
     )
     print(
         f"queries per single sync: min {min(counts)}, median {statistics.median(counts)}, "

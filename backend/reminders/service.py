@@ -153,23 +153,16 @@ def _apply_plan(
     session: Session, *, wanted: dict[Key, Wanted], scope: Any, now: dt.datetime, report: PlanReport
 ) -> None:
     """Insert, move, revive and cancel reminders within `scope` (a where clause)."""
-    existing = session.scalars(
-        select(Reminder).where(
-            scope, Reminder.status.in_([ReminderStatus.PENDING, ReminderStatus.CANCELLED])
-        )
-    ).all()
-    delivered_keys = set(
-        session.execute(
-            select(
-                Reminder.recipient_id, Reminder.source_type, Reminder.source_id, Reminder.occurrence
-            ).where(
-                scope,
-                Reminder.status.in_(
-                    [ReminderStatus.DELIVERED, ReminderStatus.CLAIMED, ReminderStatus.DEAD]
-                ),
-            )
-        ).all()
-    )
+    # One read of everything in scope: pending or cancelled rows may change, the others only
+    # say which occurrences already went out.
+    rows_in_scope = session.scalars(select(Reminder).where(scope)).all()
+    open_states = (ReminderStatus.PENDING, ReminderStatus.CANCELLED)
+    existing = [r for r in rows_in_scope if r.status in open_states]
+    delivered_keys = {
+        (r.recipient_id, r.source_type, r.source_id, r.occurrence)
+        for r in rows_in_scope
+        if r.status not in open_states
+    }
     seen: set[Key] = set()
     for row in existing:
         key = (row.recipient_id, row.source_type, row.source_id, row.occurrence)
