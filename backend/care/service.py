@@ -894,78 +894,66 @@ def _filters(
     return stmt
 
 
-def worklist_due(
+def _worklist(
     session: Session,
     *,
     doctor: User,
-    today: dt.date,
+    where: Sequence[Any],
+    order_by: Sequence[Any],
     page: int,
     page_size: int,
-    programme: str | None = None,
-    subject_kind: str | None = None,
-    q: str | None = None,
+    programme: str | None,
+    subject_kind: str | None,
+    q: str | None,
 ) -> tuple[list[tuple[CareStep, User]], int]:
-    """Steps open now or opening within the week, soonest deadline first."""
-    horizon = today + dt.timedelta(days=WORKLIST_HORIZON_DAYS)
+    """Steps of the doctor's patients matching `where`, with the patient, one page."""
     stmt = (
         select(CareStep, User)
         .join(User, User.id == CareStep.person_id)
-        .where(
-            CareStep.person_id.in_(_patients_of(doctor)),
+        .where(CareStep.person_id.in_(_patients_of(doctor)), *where)
+        .order_by(*order_by, CareStep.id)
+    )
+    stmt = _filters(stmt, programme=programme, subject_kind=subject_kind, q=q)
+    return _page(session, stmt, page, page_size)
+
+
+def worklist_due(
+    session: Session, *, doctor: User, today: dt.date, **args: Any
+) -> tuple[list[tuple[CareStep, User]], int]:
+    """Steps open now or opening within the week, soonest deadline first."""
+    horizon = today + dt.timedelta(days=WORKLIST_HORIZON_DAYS)
+    return _worklist(
+        session,
+        doctor=doctor,
+        where=[
             CareStep.state == StepState.PENDING,
             CareStep.opens_on <= horizon,
             CareStep.due_on >= today,
-        )
-        .order_by(CareStep.due_on, CareStep.opens_on, CareStep.id)
-    )
-    return _page(
-        session,
-        _filters(stmt, programme=programme, subject_kind=subject_kind, q=q),
-        page,
-        page_size,
+        ],
+        order_by=[CareStep.due_on, CareStep.opens_on],
+        **_worklist_args(args),
     )
 
 
 def worklist_overdue(
-    session: Session,
-    *,
-    doctor: User,
-    today: dt.date,
-    page: int,
-    page_size: int,
-    programme: str | None = None,
-    subject_kind: str | None = None,
-    q: str | None = None,
+    session: Session, *, doctor: User, today: dt.date, **args: Any
 ) -> tuple[list[tuple[CareStep, User]], int]:
     """Steps past their due date whose window is still open: the longest overdue first."""
-    stmt = (
-        select(CareStep, User)
-        .join(User, User.id == CareStep.person_id)
-        .where(
-            CareStep.person_id.in_(_patients_of(doctor)),
+    return _worklist(
+        session,
+        doctor=doctor,
+        where=[
             CareStep.state == StepState.PENDING,
             CareStep.due_on < today,
             CareStep.closes_on >= today,
-        )
-        .order_by(CareStep.due_on, CareStep.closes_on, CareStep.id)
-    )
-    return _page(
-        session,
-        _filters(stmt, programme=programme, subject_kind=subject_kind, q=q),
-        page,
-        page_size,
+        ],
+        order_by=[CareStep.due_on, CareStep.closes_on],
+        **_worklist_args(args),
     )
 
 
 def worklist_abnormal(
-    session: Session,
-    *,
-    doctor: User,
-    page: int,
-    page_size: int,
-    programme: str | None = None,
-    subject_kind: str | None = None,
-    q: str | None = None,
+    session: Session, *, doctor: User, **args: Any
 ) -> tuple[list[tuple[CareStep, User]], int]:
     """Abnormal or critical results whose follow-up is not done yet: critical first."""
     follow_up = aliased(CareStep)
@@ -980,23 +968,24 @@ def worklist_abnormal(
         .exists()
     )
     critical_first = case((CareStep.interpretation == "critical", 0), else_=1)
-    stmt = (
-        select(CareStep, User)
-        .join(User, User.id == CareStep.person_id)
-        .where(
-            CareStep.person_id.in_(_patients_of(doctor)),
-            CareStep.state == StepState.DONE,
-            CareStep.interpretation.in_(SEVERE),
-            ~followed,
-        )
-        .order_by(critical_first, CareStep.done_on.desc(), CareStep.id)
-    )
-    return _page(
+    return _worklist(
         session,
-        _filters(stmt, programme=programme, subject_kind=subject_kind, q=q),
-        page,
-        page_size,
+        doctor=doctor,
+        where=[CareStep.state == StepState.DONE, CareStep.interpretation.in_(SEVERE), ~followed],
+        order_by=[critical_first, CareStep.done_on.desc()],
+        **_worklist_args(args),
     )
+
+
+def _worklist_args(args: Mapping[str, Any]) -> dict[str, Any]:
+    """Paging and filters of a worklist query, with their defaults."""
+    return {
+        "page": args["page"],
+        "page_size": args["page_size"],
+        "programme": args.get("programme"),
+        "subject_kind": args.get("subject_kind"),
+        "q": args.get("q"),
+    }
 
 
 def worklist_high_risk(
