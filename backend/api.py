@@ -8,6 +8,8 @@ import flask_smorest
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from backend.i18n import _l
+
 
 class Schema(ma.Schema):
     """Base schema: unknown fields are refused (fields keep declaration order)."""
@@ -29,11 +31,18 @@ class ProblemSchema(Schema):
     )
 
 
+RANGE_ERROR = _l("Enter a value from {min} to {max}.")
+
+
 class PageArgsSchema(Schema):
     """Pagination query arguments shared by every list."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page = fields.Integer(
+        load_default=1, validate=validate.Range(min=1, max=100_000, error=RANGE_ERROR)
+    )
+    page_size = fields.Integer(
+        load_default=20, validate=validate.Range(min=1, max=100, error=RANGE_ERROR)
+    )
 
 
 def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:

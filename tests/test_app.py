@@ -38,3 +38,8 @@ def test_malformed_json_is_400_or_422_problem(client):
 def test_unknown_route_is_problem_404(client):
     r = client.get("/api/v1/nope")
     assert r.status_code == 404 and r.content_type == "application/problem+json"
+
+
+def test_an_absurd_page_number_is_422_not_500(citizen):
+    r = citizen.get("me/notifications?page=1352730819002088386763836882944")
+    assert r.status_code == 422 and "page" in r.json["errors"]
