@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -45,9 +46,10 @@ from backend.care.schemas import (
     WorklistStepPageSchema,
 )
 from backend.db import Session
+from backend.errors import invalid
 from backend.handbook import dating
 from backend.handbook import service as handbook_service
-from backend.i18n import catalog_name
+from backend.i18n import _l, catalog_name
 
 blp = Blueprint(
     "care",
@@ -285,6 +287,12 @@ class MyCareDates(MethodView):
     def put(self, data: dict[str, Any]) -> Any:
         """Record when you plan a pregnancy (or married): plans the pre-pregnancy checks."""
         user = _me()
+        today = _today_for(user)
+        plan, married = data.get("plan_date"), data.get("marriage_registration")
+        if plan is not None and not today <= plan <= today + dt.timedelta(days=366):
+            raise invalid("plan_date", _l("The planned date can be at most one year from today."))
+        if married is not None and married > today:
+            raise invalid("marriage_registration", _l("This date cannot be in the future."))
         return service.set_options(
             Session(),
             subject=service.woman_subject(user),

@@ -735,6 +735,31 @@ def risk_history(session: Session, *, pregnancy: Pregnancy) -> list[RiskAssessme
     )
 
 
+def _check_options(
+    protocols: ProtocolSet,
+    *,
+    vaccine_choices: Mapping[str, str] | None,
+    flags: Mapping[str, Any] | None,
+) -> None:
+    """Only choices and flags the protocols declare, with values they allow (422 otherwise)."""
+    groups = {
+        name: group
+        for versions in protocols.programmes.values()
+        for version in versions
+        for name, group in version.choices.items()
+    }
+    errors: dict[str, list[Any]] = {}
+    for name, value in (vaccine_choices or {}).items():
+        if name not in groups or value not in groups[name].options:
+            errors[f"vaccine_choices.{name}"] = [_l("Must be one of the allowed values.")]
+    declared = protocols.definitions.flags
+    for name, value in (flags or {}).items():
+        if name not in declared or value not in declared[name].values:
+            errors[f"flags.{name}"] = [_l("Must be one of the allowed values.")]
+    if errors:
+        raise InvalidInput(_l("Some fields are invalid."), errors=errors)
+
+
 def set_options(
     session: Session,
     *,
@@ -746,6 +771,7 @@ def set_options(
     default_tz: str,
 ) -> CareOptions:
     """Record a subject's vaccine choices, flags or extra dates, then re-plan."""
+    _check_options(protocols, vaccine_choices=vaccine_choices, flags=flags)
     options = _options(session, subject)
     if options is None:
         options = CareOptions(

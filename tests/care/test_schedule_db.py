@@ -443,3 +443,18 @@ def test_schedule_query_count_does_not_grow_with_children(mum, count_queries):
     with count_queries() as many:
         assert api.get("me/schedule?page_size=200").json["total"] > 100
     assert len(many) == len(few)
+
+
+def test_care_options_refuse_unknown_choices_flags_and_dates(mum):
+    api, _ = mum
+    child = api.post("me/children", {"sex": "male", "birth_date": "2025-12-01"}).json
+    r = api.patch(
+        f"children/{child['id']}/care-options",
+        {"vaccine_choices": {"JE": "garbage"}, "flags": {"mother_hbsag": 7}},
+    )
+    assert r.status_code == 422
+    assert set(r.json["errors"]) == {"vaccine_choices.JE", "flags.mother_hbsag"}
+    r = api.put("me/care-dates", {"plan_date": "1900-01-01"})
+    assert r.status_code == 422 and "plan_date" in r.json["errors"]
+    r = api.put("me/care-dates", {"marriage_registration": _iso(TODAY + dt.timedelta(days=3))})
+    assert r.status_code == 422 and "marriage_registration" in r.json["errors"]
