@@ -12,8 +12,10 @@ import datetime as dt
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -36,8 +38,18 @@ from backend.regimens.models import (
 
 KIND = RegimenKind.FOLIC_ACID
 DEFAULT_REMINDER_TIME = dt.time(8, 30)
-# The reminders' default quiet hours, her local time: nothing is sent from 21:00 to 08:00.
-QUIET_HOURS = (dt.time(21, 0), dt.time(8, 0))
+
+
+def _default_quiet_hours() -> tuple[dt.time, dt.time]:
+    """The reminders' default quiet hours (content/reminders.yaml), her local time."""
+    path = Path(__file__).resolve().parents[2] / "content" / "reminders.yaml"
+    with open(path, encoding="utf-8") as f:
+        quiet = yaml.safe_load(f)["quiet_hours"]
+    return dt.time.fromisoformat(str(quiet["start"])), dt.time.fromisoformat(str(quiet["end"]))
+
+
+# Nothing is sent in the quiet hours, so a daily reminder time there is refused.
+QUIET_HOURS = _default_quiet_hours()
 # A plan further ahead than this is refused: the regimen would start in more than nine months.
 MAX_PLAN_AHEAD_YEARS = 1
 ONE_DAY = dt.timedelta(days=1)
