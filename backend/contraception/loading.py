@@ -7,11 +7,11 @@ problems of a load are reported together so an editor can fix them in one pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from backend.contraception.eligibility import (
     BOOLEAN_FACTS,
@@ -71,6 +71,33 @@ from backend.contraception.reading import (
     read_text,
     yaml_problem,
 )
+
+T = TypeVar("T")
+
+
+def _read_coded(
+    entries: list[Any],
+    *,
+    noun: str,
+    path: str,
+    problems: list[str],
+    build: Callable[[Mapping[str, Any], str], T],
+) -> dict[str, T]:
+    """Build each `code:`-keyed entry of a list; a broken entry is reported by file, entry and
+    field (`<file>: <noun> <code>: field <field>: ...`) and left out, the others still read."""
+    built: dict[str, T] = {}
+    for index, raw in enumerate(entries):
+        label = f"#{index + 1}"
+        try:
+            raw = read_mapping(raw, f"({noun})")
+            code = read_code(raw.get("code"), "code")
+            label = code
+            if code in built:
+                raise Invalid("code", "used twice in this file")
+            built[code] = build(raw, code)
+        except Invalid as exc:
+            problems.append(f"{path}: {noun} {label}: field {exc.field}: {exc.message}")
+    return built
 
 
 def load_directory(directory: Path) -> EligibilityTable:
@@ -283,31 +310,24 @@ def _methods_file(path: str, data: Mapping[str, Any], problems: list[str]) -> _M
     except Invalid as exc:
         problems.append(f"{path}: field {exc.field}: {exc.message}")
         return None
-    methods: dict[str, Method] = {}
-    for index, raw in enumerate(methods_raw):
-        label = f"#{index + 1}"
-        try:
-            raw = read_mapping(raw, "(method)")
-            code = read_code(raw.get("code"), "code")
-            label = code
-            if code in methods:
-                raise Invalid("code", "used twice in this file")
-            check_keys(
-                raw,
-                {"code", "name", "group", "scale", "follows", "for_partner"},
-                {"code", "name", "group", "scale"},
-                "",
-            )
-            methods[code] = Method(
-                code=code,
-                name=read_text(raw["name"], "name"),
-                group=read_choice(raw["group"], GROUPS, "group"),
-                scale=read_choice(raw["scale"], SCALES, "scale"),
-                follows=read_code(raw["follows"], "follows") if raw.get("follows") else None,
-                for_partner=read_bool(raw.get("for_partner", False), "for_partner"),
-            )
-        except Invalid as exc:
-            problems.append(f"{path}: method {label}: field {exc.field}: {exc.message}")
+
+    def method(raw: Mapping[str, Any], code: str) -> Method:
+        check_keys(
+            raw,
+            {"code", "name", "group", "scale", "follows", "for_partner"},
+            {"code", "name", "group", "scale"},
+            "",
+        )
+        return Method(
+            code=code,
+            name=read_text(raw["name"], "name"),
+            group=read_choice(raw["group"], GROUPS, "group"),
+            scale=read_choice(raw["scale"], SCALES, "scale"),
+            follows=read_code(raw["follows"], "follows") if raw.get("follows") else None,
+            for_partner=read_bool(raw.get("for_partner", False), "for_partner"),
+        )
+
+    methods = _read_coded(methods_raw, noun="method", path=path, problems=problems, build=method)
     for method in methods.values():
         if method.follows is None:
             continue
@@ -518,23 +538,18 @@ def _table_file(
             problems.append(f"{path}: predicate {name}: field {exc.field}: {exc.message}")
     vocab = _Vocabulary(facts, flags, predicates)
     by_code = {m.code: m for m in methods.methods} if methods else None
-    rows: dict[str, ConditionRow] = {}
     try:
         raw_rows = read_list(data["conditions"], "conditions")
     except Invalid as exc:
         problems.append(f"{path}: field {exc.field}: {exc.message}")
         raw_rows = []
-    for index, raw in enumerate(raw_rows):
-        label = f"#{index + 1}"
-        try:
-            raw = read_mapping(raw, "(condition)")
-            code = read_code(raw.get("code"), "code")
-            label = code
-            if code in rows:
-                raise Invalid("code", "used twice in this file")
-            rows[code] = _condition(raw, code, path, vocab, by_code)
-        except Invalid as exc:
-            problems.append(f"{path}: condition {label}: field {exc.field}: {exc.message}")
+    rows = _read_coded(
+        raw_rows,
+        noun="condition",
+        path=path,
+        problems=problems,
+        build=lambda raw, code: _condition(raw, code, path, vocab, by_code),
+    )
     return _Table(path, edition, version, source, facts, flags, predicates, tuple(rows.values()))
 
 
@@ -607,47 +622,42 @@ def _services_file(
         problems.append(f"{path}: field {exc.field}: {exc.message}")
         return ()
     known = {m.code for m in methods.methods} if methods else None
-    services: dict[str, Service] = {}
-    for index, raw in enumerate(raw_services):
-        label = f"#{index + 1}"
-        try:
-            raw = read_mapping(raw, "(service)")
-            code = read_code(raw.get("code"), "code")
-            label = code
-            if code in services:
-                raise Invalid("code", "used twice in this file")
-            check_keys(
-                raw,
-                {"code", "name", "where", "methods", "when", "source", "verified", "note"},
-                {"code", "name", "where", "verified"},
-                "",
+
+    def service(raw: Mapping[str, Any], code: str) -> Service:
+        check_keys(
+            raw,
+            {"code", "name", "where", "methods", "when", "source", "verified", "note"},
+            {"code", "name", "where", "verified"},
+            "",
+        )
+        if ("methods" in raw) == ("when" in raw):
+            raise Invalid("methods", "give either `methods` or `when`, exactly one")
+        service_methods: tuple[str, ...] = ()
+        if "methods" in raw:
+            service_methods = tuple(
+                read_code(m, "methods") for m in read_list(raw["methods"], "methods")
             )
-            if ("methods" in raw) == ("when" in raw):
-                raise Invalid("methods", "give either `methods` or `when`, exactly one")
-            service_methods: tuple[str, ...] = ()
-            if "methods" in raw:
-                service_methods = tuple(
-                    read_code(m, "methods") for m in read_list(raw["methods"], "methods")
-                )
-                for method in service_methods:
-                    if known is not None and method not in known:
-                        raise Invalid("methods", f"unknown method {method!r}")
-            when = None
-            if "when" in raw and vocab is not None:
-                when = _read_expr(raw["when"], vocab, "when")
-            source, verified, note = read_provenance(raw, "", fallback=file_source)
-            services[code] = Service(
-                code=code,
-                name=read_text(raw["name"], "name"),
-                where=read_text(raw["where"], "where"),
-                source=source,
-                verified=verified,
-                methods=service_methods,
-                when=when,
-                note=note,
-            )
-        except Invalid as exc:
-            problems.append(f"{path}: service {label}: field {exc.field}: {exc.message}")
+            for method in service_methods:
+                if known is not None and method not in known:
+                    raise Invalid("methods", f"unknown method {method!r}")
+        when = None
+        if "when" in raw and vocab is not None:
+            when = _read_expr(raw["when"], vocab, "when")
+        source, verified, note = read_provenance(raw, "", fallback=file_source)
+        return Service(
+            code=code,
+            name=read_text(raw["name"], "name"),
+            where=read_text(raw["where"], "where"),
+            source=source,
+            verified=verified,
+            methods=service_methods,
+            when=when,
+            note=note,
+        )
+
+    services = _read_coded(
+        raw_services, noun="service", path=path, problems=problems, build=service
+    )
     return tuple(services.values())
 
 
