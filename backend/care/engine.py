@@ -400,6 +400,10 @@ class _Planner:
         """upcoming < opens ≤ due ≤ due_on < overdue ≤ closes < missed; ends cancel the rest."""
         ended = self.facts.ended_on
         if ended is not None and not item.after_end:
+            if ended < self.facts.enrolled_on:
+                # Recorded after it ended (a mother who joined after the birth): its steps
+                # before the end were never hers to miss, so none is planned.
+                return CANCELLED
             return MISSED if window.closes < ended else CANCELLED
         if self.today < window.opens:
             return UPCOMING

@@ -42,7 +42,7 @@ GROUPS = (
     "emergency",
     "sterilization",
 )
-IF_UNKNOWN = ("ask", "no_match")
+IF_UNKNOWN = ("ask", "no_match", "assume_worst")
 COMPARATORS = ("equals", "below", "at_most", "above", "at_least")
 FILE_KINDS = ("methods", "eligibility_table", "services", "iud")
 
@@ -458,7 +458,7 @@ class _Evaluator:
 
     def unknown(self, fact: str) -> Truth:
         """An unknown fact: the row may apply (ask) or does not (no_match), per the table."""
-        if self.table.facts[fact].if_unknown == "ask":
+        if self.table.facts[fact].if_unknown in ("ask", "assume_worst"):
             return None, frozenset({fact})
         return _NO
 
@@ -660,8 +660,12 @@ class _Assessor:
                     advice.append(self.text(row.advice[method.code]))
             else:
                 possible.append(match)
+        # A row that may hold only for want of an `assume_worst` fact (breastfeeding after a
+        # birth) sets a floor: the method is rated as strictly as that row until she answers.
+        worst = {f for f, d in self.table.facts.items() if d.if_unknown == "assume_worst"}
+        floors = [p for p in possible if p.missing_facts and set(p.missing_facts) <= worst]
         deciding = None
-        for match in reasons:
+        for match in (*reasons, *floors):
             if deciding is None or scale.rank(match.category) > scale.rank(deciding.category):
                 deciding = match
         category = deciding.category if deciding else scale.unrestricted
@@ -675,11 +679,11 @@ class _Assessor:
             if OFFERS.index(scale.category(p.category).offer) > OFFERS.index(offer)
         ]
         missing_facts: set[str] = set()
-        for match in pending:
+        for match in (*pending, *floors):
             missing_facts.update(match.missing_facts)
-        if pending:
-            if offer == OFFERED:
-                offer = TALK_TO_DOCTOR
+        if pending and offer == OFFERED:
+            offer = TALK_TO_DOCTOR
+        if missing_facts:
             explanation = self.sentences(
                 explanation,
                 self.text(self.table.texts["ask"]).format(facts=self.fact_list(missing_facts)),

@@ -777,7 +777,7 @@ def build_eligibility(texts: Mapping[str, str]) -> EligibilityTable:
         problems.append(f"{iud_path}: field {exc.field}: {exc.message}")
     if table is not None and methods is not None:
         for method in methods.lam.requires:
-            if table.facts[method.fact].if_unknown != "ask":
+            if table.facts[method.fact].if_unknown not in ("ask", "assume_worst"):
                 problems.append(
                     f"{methods.path}: field lam.requires: {method.fact} must be a fact the app "
                     "asks about (if_unknown: ask) in the table"

@@ -35,6 +35,7 @@ class DatingSource(StrEnum):
     LMP = "lmp"
     EDD = "edd"
     ULTRASOUND = "ultrasound"
+    BIRTH = "birth"  # recorded after the birth (a child entered by its mother): EDD from the birth
 
 
 class DatingDecision(StrEnum):

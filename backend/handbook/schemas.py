@@ -258,7 +258,9 @@ class EddRevisionSchema(Schema):
         lambda r: r.actor_id is not None,
         metadata={"description": "Who recorded it (null once the account is deleted)."},
     )
-    source = fields.String(metadata={"description": "lmp | edd | ultrasound"})
+    source = fields.String(
+        metadata={"description": "lmp | edd | ultrasound | birth (recorded after the birth)"}
+    )
     reason = fields.String(allow_none=True)
     lmp = fields.Date(allow_none=True)
     cycle_length = fields.Integer(strict=True, allow_none=True)
@@ -288,7 +290,9 @@ class PregnancySchema(Schema):
     lmp = fields.Date(allow_none=True, metadata={"description": "The LMP she reported."})
     cycle_length = fields.Integer(strict=True, allow_none=True)
     edd = fields.Date(metadata={"description": "The EDD in force."})
-    edd_source = fields.String(metadata={"description": "lmp | edd | ultrasound"})
+    edd_source = fields.String(
+        metadata={"description": "lmp | edd | ultrasound | birth (recorded after the birth)"}
+    )
     gestational_age = _GestationalAgeToday(
         metadata={"description": "Today, in the woman's time zone; null unless ongoing."}
     )

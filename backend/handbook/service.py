@@ -638,8 +638,64 @@ def create_child(
     )
     session.add(child)
     _flush(session)
+    delivery = None
+    if relation == GuardianRelation.MOTHER:
+        delivery = _delivery_of(session, mother=guardian, child=child, default_tz=default_tz)
+    if delivery is not None and len(delivery.children) == 1:
+        signals.birth_recorded.send(delivery, session=session, pregnancy=delivery, children=[child])
     signals.child_added.send(child, session=session, child=child)
     return child
+
+
+def _delivery_of(
+    session: Session, *, mother: User, child: Child, default_tz: str
+) -> Pregnancy | None:
+    """A recent child entered by its mother is also her birth: record the delivery it implies.
+
+    Her postpartum care, contraception advice and benefits all read deliveries, so a mother who
+    joins after the birth gets them like one who recorded her pregnancy (clinical audit, issue 9).
+    Nothing is invented: the EDD is the birth date shifted by the gestational age when given,
+    the delivery mode and breastfeeding stay unknown. A twin entered later joins the same birth.
+    """
+    limit = int(dating.plausibility()["child"]["mother_entry_is_birth_below_years"])
+    if dating.age_in_years(child.birth_date, person_today(mother, default_tz)) >= limit:
+        return None
+    delivery = session.scalars(
+        select(Pregnancy).where(
+            Pregnancy.woman_id == mother.id,
+            Pregnancy.status == PregnancyStatus.DELIVERED,
+            Pregnancy.ended_on == child.birth_date,
+        )
+    ).first()
+    if delivery is None:
+        ga = child.ga_at_birth_days
+        edd = child.birth_date + dt.timedelta(days=dating.term_days() - ga if ga else 0)
+        delivery = Pregnancy(
+            woman_id=mother.id,
+            woman=mother,
+            edd=edd,
+            edd_source=DatingSource.BIRTH,
+            status=PregnancyStatus.DELIVERED,
+            ended_on=child.birth_date,
+            ga_at_end_days=ga,
+            dating_history=[],
+            children=[],
+        )
+        _revision(
+            delivery,
+            mother,
+            None,
+            source=DatingSource.BIRTH,
+            proposed_edd=edd,
+            previous_edd=None,
+            edd=edd,
+            replaced=True,
+            decision=DatingDecision.INITIAL,
+        )
+        session.add(delivery)
+    delivery.children.append(child)
+    _flush(session)
+    return delivery
 
 
 def update_child(

@@ -252,10 +252,14 @@ def test_a_method_nothing_restricts_says_so(table: EligibilityTable):
     assert condom.explanation.startswith("Nothing on record restricts this method")
 
 
-def test_unknown_breastfeeding_after_a_birth_is_asked_not_assumed(table: EligibilityTable):
+def test_unknown_breastfeeding_after_a_birth_is_asked_and_read_conservatively(
+    table: EligibilityTable,
+):
+    # WHO MEC 2015 [S1]: breastfeeding < 6 weeks postpartum, combined methods 4; unknown
+    # feeding takes that stricter row until she answers (clinical audit, issue 9 point 1).
     result = run(table, last_birth_on=days_ago(21))
     coc = result.method("coc")
-    assert coc.offer == TALK_TO_DOCTOR
+    assert (coc.category, coc.offer) == (4, NOT_OFFERED)
     assert "breastfeeding" in coc.missing_facts
     assert "We still need to know" in coc.explanation
     assert result.missing_facts[0] == "breastfeeding"
