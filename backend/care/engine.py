@@ -23,9 +23,11 @@ from backend.care.protocols import (
     ChoiceIs,
     Condition,
     Done,
+    EnrolledFromGa,
     FlagIn,
     GaAtBirthBelow,
     Item,
+    MotherAgeAtEddAtLeast,
     NamedAnchor,
     Not,
     Preterm,
@@ -81,6 +83,7 @@ class SubjectFacts:
     vaccine_choices: Mapping[str, str] = field(default_factory=dict)
     flags: Mapping[str, Any] = field(default_factory=dict)
     ended_on: dt.date | None = None
+    mother_birth_date: dt.date | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -204,6 +207,8 @@ class _Planner:
         if name == "edd":
             lmp = anchors.get("lmp")
             return anchors.get("edd") or (lmp + self.term if lmp is not None else None)
+        if name == "enrolment":
+            return self.facts.enrolled_on
         return anchors.get(name)
 
     def is_preterm(self) -> bool | None:
@@ -343,6 +348,15 @@ class _Planner:
             return preterm is not None and preterm == cond.value
         if isinstance(cond, GaAtBirthBelow):
             return facts.ga_at_birth_days is not None and facts.ga_at_birth_days < cond.days
+        if isinstance(cond, EnrolledFromGa):
+            lmp = self.named_date("lmp")
+            return lmp is not None and (facts.enrolled_on - lmp).days >= cond.days
+        if isinstance(cond, MotherAgeAtEddAtLeast):
+            edd, born = self.named_date("edd"), facts.mother_birth_date
+            if edd is None or born is None:
+                return False
+            age = edd.year - born.year - ((edd.month, edd.day) < (born.month, born.day))
+            return age >= cond.years
         if isinstance(cond, BirthWeightBelow):
             return facts.birth_weight_g is not None and facts.birth_weight_g < cond.grams
         if isinstance(cond, SexIs):

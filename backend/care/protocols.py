@@ -39,7 +39,15 @@ ANCHORS: Mapping[str, tuple[str, ...]] = {
         "insertion",
         "last_period",
     ),
-    "pregnancy": ("lmp", "edd", "birth", "discharge", "risk_assessment", "pregnancy_end"),
+    "pregnancy": (
+        "lmp",
+        "edd",
+        "birth",
+        "discharge",
+        "risk_assessment",
+        "pregnancy_end",
+        "enrolment",
+    ),
     "child": ("birth", "discharge"),
 }
 
@@ -150,6 +158,22 @@ class GaAtBirthBelow:
 
 
 @dataclass(frozen=True)
+class EnrolledFromGa:
+    """The pregnancy entered the handbook at this gestational age or later (late booking)."""
+
+    days: int
+    raw: Any = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class MotherAgeAtEddAtLeast:
+    """The woman is at least this old (completed years) on the EDD."""
+
+    years: int
+    raw: Any = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class BirthWeightBelow:
     grams: int
     raw: Any = field(default=None, compare=False)
@@ -206,6 +230,8 @@ Condition = (
     | RiskColourIn
     | Preterm
     | GaAtBirthBelow
+    | EnrolledFromGa
+    | MotherAgeAtEddAtLeast
     | BirthWeightBelow
     | SexIs
     | BornOnOrAfter

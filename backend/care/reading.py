@@ -30,11 +30,13 @@ from backend.care.protocols import (
     Condition,
     Definitions,
     Done,
+    EnrolledFromGa,
     FieldTest,
     FlagIn,
     GaAtBirthBelow,
     Interval,
     Item,
+    MotherAgeAtEddAtLeast,
     NamedAnchor,
     Not,
     Part,
@@ -80,6 +82,8 @@ CONDITION_KINDS = {
     "risk_colour_in": {"pregnancy"},
     "preterm": {"child"},
     "ga_at_birth_below": {"child"},
+    "enrolled_from_ga": {"pregnancy"},
+    "mother_age_at_edd_at_least": {"pregnancy"},
     "birth_weight_below_g": {"child"},
     "sex": {"child"},
     "born_on_or_after": {"child"},
@@ -318,6 +322,15 @@ def _one_condition(
         if offset.months or offset.days <= 0:
             raise Invalid(name, "must be a gestational age in weeks and days, such as 32w")
         return GaAtBirthBelow(days=offset.days, raw=raw)
+    if key == "enrolled_from_ga":
+        offset = read_offset(value, name)
+        if offset.months or offset.days <= 0:
+            raise Invalid(name, "must be a gestational age in weeks and days, such as 13w")
+        return EnrolledFromGa(days=offset.days, raw=raw)
+    if key == "mother_age_at_edd_at_least":
+        if isinstance(value, bool) or not isinstance(value, int) or not 10 <= value <= 60:
+            raise Invalid(name, "must be an age in whole years (10 to 60)")
+        return MotherAgeAtEddAtLeast(years=value, raw=raw)
     if key == "birth_weight_below_g":
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise Invalid(name, "must be a weight in grams (a positive whole number)")
@@ -352,6 +365,8 @@ def _one_condition(
         "risk_colour_in",
         "preterm",
         "ga_at_birth_below",
+        "enrolled_from_ga",
+        "mother_age_at_edd_at_least",
         "birth_weight_below_g",
         "sex",
         "born_on_or_after",

@@ -41,6 +41,7 @@ from backend.care.schemas import (
     ScheduleQueryArgsSchema,
     StepDetailSchema,
     StepPageSchema,
+    UngradedPageSchema,
     WomanCareDatesSchema,
     WorklistQueryArgsSchema,
     WorklistStepPageSchema,
@@ -426,5 +427,31 @@ class WorklistHighRisk(MethodView):
                 "risk": risk,
             }
             for pregnancy, woman, risk in rows
+        ]
+        return page(items, total=total, page=args["page"], page_size=args["page_size"])
+
+
+@blp.route("/worklists/ungraded")
+class WorklistUngraded(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, UngradedPageSchema)
+    @login_required(DOCTOR)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Ongoing pregnancies past 13 weeks without a risk grade (late booking), oldest first."""
+        session, doctor = Session(), _me()
+        rows, total = service.worklist_ungraded(
+            session, doctor=doctor, today=clock.today(None, _tz()), protocols=_protocols(), **args
+        )
+        audit(session, doctor, Action.READ, record_type="Worklist")
+        items = [
+            {
+                "patient": {"id": woman.id, "name": woman.name, "phone": woman.phone},
+                "pregnancy_id": pregnancy.id,
+                "edd": pregnancy.edd,
+                "gestational_age": dataclasses.asdict(
+                    dating.gestational_age(pregnancy.edd, _today_for(woman))
+                ),
+            }
+            for pregnancy, woman in rows
         ]
         return page(items, total=total, page=args["page"], page_size=args["page_size"])

@@ -254,3 +254,13 @@ class HighRiskItemSchema(Schema):
 
 
 HighRiskPageSchema = page_schema(HighRiskItemSchema, "HighRiskPage")
+
+
+class UngradedItemSchema(Schema):
+    patient = fields.Nested(PatientRefSchema)
+    pregnancy_id = fields.UUID()
+    edd = fields.Date()
+    gestational_age = fields.Dict(metadata={"description": "{weeks, days} today."})
+
+
+UngradedPageSchema = page_schema(UngradedItemSchema, "UngradedPage")

@@ -197,7 +197,11 @@ def subject_facts(subject: Subject, pre: Preloaded, default_tz: str) -> engine.S
             anchors["pregnancy_end"] = record.ended_on
             common["flags"] = {**common["flags"], "pregnancy_end_kind": record.end_kind}
         return engine.SubjectFacts(
-            anchors=anchors, risk_colours=frozenset(colours), ended_on=ended, **common
+            anchors=anchors,
+            risk_colours=frozenset(colours),
+            ended_on=ended,
+            mother_birth_date=subject.person.birth_date,
+            **common,
         )
     if isinstance(record, Child):
         anchors["birth"] = record.birth_date
@@ -1038,6 +1042,58 @@ def worklist_high_risk(
             or_(RiskAssessment.colour.in_(["orange", "red"]), RiskAssessment.purple.is_(True)),
         )
         .order_by(severity, Pregnancy.edd, Pregnancy.id)
+    )
+    if q:
+        stmt = stmt.where(or_(User.name.ilike(f"%{q}%"), User.phone.like(f"{q}%")))
+    return _page(session, stmt, page, page_size)
+
+
+SCREENING_CODES = ("risk_screening", "risk_screening_catch_up")
+
+
+def worklist_ungraded(
+    session: Session,
+    *,
+    doctor: User,
+    today: dt.date,
+    protocols: ProtocolSet,
+    page: int,
+    page_size: int,
+    q: str | None = None,
+) -> tuple[list[tuple[Pregnancy, User]], int]:
+    """Ongoing pregnancies past the regular screening window with no grade: the oldest first.
+
+    Past the window means beyond `risk_screening`'s closing offset (12+6, content/protocols/
+    risk_management.yaml); no grade means no risk assessment and no negative (green) screening.
+    A late registrant therefore reaches the doctor however late she booked (clinical audit).
+    """
+    closes = protocols.item("risk_screening").window.closes
+    term = protocols.definitions.term_gestation.days
+    # GA today > closes  ⇔  EDD − term + closes < today  ⇔  EDD < today + term − closes.
+    latest_edd = today + dt.timedelta(days=term - closes.days)
+    graded = select(RiskAssessment.id).where(RiskAssessment.pregnancy_id == Pregnancy.id).exists()
+    screened_green = (
+        select(CareStep.id)
+        .where(
+            CareStep.subject_kind == SubjectKind.PREGNANCY,
+            CareStep.subject_id == Pregnancy.id,
+            CareStep.code.in_(SCREENING_CODES),
+            CareStep.state == StepState.DONE,
+            CareStep.interpretation == "normal",
+        )
+        .exists()
+    )
+    stmt = (
+        select(Pregnancy, User)
+        .join(User, User.id == Pregnancy.woman_id)
+        .where(
+            Pregnancy.woman_id.in_(_patients_of(doctor)),
+            Pregnancy.status == PregnancyStatus.ONGOING,
+            Pregnancy.edd < latest_edd,
+            ~graded,
+            ~screened_green,
+        )
+        .order_by(Pregnancy.edd, Pregnancy.id)
     )
     if q:
         stmt = stmt.where(or_(User.name.ilike(f"%{q}%"), User.phone.like(f"{q}%")))

@@ -176,7 +176,13 @@ def test_late_registration_at_week_26(protocols):
     assert steps["ph_prenatal_4"].status == UPCOMING
     # Nothing stale: every step still to do is open now or later.
     pending = [s for s in steps.values() if s.status in (DUE, OVERDUE)]
-    assert {s.code for s in pending} == {"ogtt", "cma_visit_4"}
+    # ... plus the catch-up screening and 建册 of a late booking (2017 rules: at first contact).
+    assert {s.code for s in pending} == {
+        "ogtt",
+        "cma_visit_4",
+        "risk_screening_catch_up",
+        "ph_prenatal_1_catch_up",
+    }
     assert all(s.opens_on <= today <= s.closes_on for s in pending)
 
 
