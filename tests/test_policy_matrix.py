@@ -69,6 +69,9 @@ def _bodies() -> dict[tuple[str, str], dict]:
         ("PATCH", "/api/v1/children/<uuid:child_id>/care-options"): {
             "vaccine_choices": {"JE": "JE-I"},
         },
+        ("PATCH", "/api/v1/pregnancies/<uuid:pregnancy_id>/care-options"): {
+            "flags": {"previous_birth_defect": True},
+        },
         ("PATCH", "/api/v1/lessons/<uuid:lesson_id>"): {"reading_minutes": 9},
         ("POST", "/api/v1/lessons/<uuid:lesson_id>/return"): {"comments": "改一下"},
         ("POST", "/api/v1/lessons/<uuid:lesson_id>/reads"): {"completed": True},

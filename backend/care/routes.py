@@ -35,6 +35,7 @@ from backend.care.schemas import (
     MeasurementQueryArgsSchema,
     MeasurementSchema,
     NotDoneSchema,
+    PregnancyCareOptionsSchema,
     ResultCreateSchema,
     RiskAssessmentCreateSchema,
     RiskAssessmentSchema,
@@ -274,6 +275,32 @@ class ChildCareOptions(MethodView):
             subject=service.child_subject(session, child),
             vaccine_choices=data.get("vaccine_choices"),
             flags=data.get("flags"),
+            anchors=None,
+            protocols=_protocols(),
+            default_tz=_tz(),
+        )
+
+
+@blp.route("/pregnancies/<uuid:pregnancy_id>/care-options")
+class PregnancyCareOptions(MethodView):
+    @blp.arguments(PregnancyCareOptionsSchema)
+    @blp.response(200, CareOptionsSchema)
+    @blp.alt_response(404, description="No such record, or not yours to see")
+    @login_required(CITIZEN, DOCTOR)
+    def patch(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
+        """Record a pregnancy's flags (a previous baby with a birth defect); re-plans it."""
+        session = Session()
+        pregnancy = authorize(
+            session,
+            _me(),
+            Action.WRITE,
+            handbook_service.get_pregnancy(session, pregnancy_id=pregnancy_id),
+        )
+        return service.set_options(
+            session,
+            subject=service.pregnancy_subject(pregnancy),
+            vaccine_choices=None,
+            flags=data["flags"],
             anchors=None,
             protocols=_protocols(),
             default_tz=_tz(),

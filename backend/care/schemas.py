@@ -180,6 +180,14 @@ class ChildCareOptionsSchema(Schema):
     )
 
 
+class PregnancyCareOptionsSchema(Schema):
+    flags = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={"description": 'e.g. {"previous_birth_defect": true}'},
+    )
+
+
 class WomanCareDatesSchema(Schema):
     plan_date = fields.Date(
         allow_none=True, metadata={"description": "When she plans to start trying to conceive."}
