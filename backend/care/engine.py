@@ -298,6 +298,16 @@ class _Planner:
             opens = item.window.opens.apply(day)
             due = item.window.due.apply(day)
             closes = item.window.closes.apply(day)
+            for alternative, alt_window in item.later_of:
+                alt_day = next(
+                    (d for d in map(self.named_date, alternative.names) if d is not None), None
+                )
+                if alt_day is not None and alt_window.opens.apply(alt_day) > opens:
+                    opens = alt_window.opens.apply(alt_day)
+                    due = alt_window.due.apply(alt_day)
+                    closes = alt_window.closes.apply(alt_day)
+                    label, day = "|".join(alternative.names), alt_day
+                    adjustments.append(f"window:later_of:{label}")
             start = max(opens, version.effective_from) if index > 0 else opens
             if version.effective_to is not None and start > version.effective_to:
                 why_not = "version"

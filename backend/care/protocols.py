@@ -48,7 +48,8 @@ ANCHORS: Mapping[str, tuple[str, ...]] = {
         "pregnancy_end",
         "enrolment",
     ),
-    "child": ("birth", "discharge"),
+    # A child's `lmp` is birth − gestational age at birth: postmenstrual age counts from it.
+    "child": ("birth", "discharge", "lmp"),
 }
 
 Text = Mapping[str, str]
@@ -312,6 +313,9 @@ class Item:
     results: tuple[ResultField, ...] = ()
     interpretation: tuple[Rule, ...] = ()
     note: str | None = None
+    # Alternative (anchor, window) pairs: the window that opens last applies ("4–6 weeks after
+    # birth or 31–32 weeks postmenstrual age, whichever is later").
+    later_of: tuple[tuple[NamedAnchor, Window], ...] = ()
 
     @property
     def title_key(self) -> str:

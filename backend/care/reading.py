@@ -64,6 +64,7 @@ ITEM_KEYS = {
     "when",
     "age",
     "min_interval",
+    "later_of",
     "after_end",
     "optional",
     "actor",
@@ -447,6 +448,23 @@ def _window(value: Any) -> Window:
     return Window(opens=opens, due=due, closes=closes)
 
 
+def _later_of(
+    value: Any, kind: str, ctx: FileCtx, code: str
+) -> tuple[tuple[NamedAnchor, Window], ...]:
+    """Alternative windows on other named dates; the one that opens last applies."""
+    if not isinstance(value, list) or not value:
+        raise Invalid("later_of", "must be a non-empty list of {anchor: ..., window: ...}")
+    pairs = []
+    for i, entry in enumerate(value):
+        data = read_mapping(entry, f"later_of[{i}]")
+        check_keys(data, {"anchor", "window"}, {"anchor", "window"}, f"later_of[{i}].")
+        anchor = _anchor(data["anchor"], kind, ctx, code)
+        if not isinstance(anchor, NamedAnchor):
+            raise Invalid(f"later_of[{i}].anchor", "must name a date, not another step")
+        pairs.append((anchor, _window(data["window"])))
+    return tuple(pairs)
+
+
 def _intervals(value: Any, ctx: FileCtx, code: str) -> tuple[Interval, ...]:
     """Minimum intervals after other steps (vaccine doses)."""
     entries = value if isinstance(value, list) else [value]
@@ -642,6 +660,9 @@ def read_item(data: Mapping[str, Any], ctx: FileCtx, file_source: Source | None,
         if data.get("when") is not None
         else None,
         age=age,
+        later_of=_later_of(data["later_of"], kind, ctx, code)
+        if data.get("later_of") is not None
+        else (),
         intervals=_intervals(data["min_interval"], ctx, code)
         if data.get("min_interval") is not None
         else (),

@@ -205,6 +205,8 @@ def subject_facts(subject: Subject, pre: Preloaded, default_tz: str) -> engine.S
         )
     if isinstance(record, Child):
         anchors["birth"] = record.birth_date
+        if record.ga_at_birth_days is not None:
+            anchors["lmp"] = record.birth_date - dt.timedelta(days=record.ga_at_birth_days)
         return engine.SubjectFacts(
             anchors=anchors,
             sex=record.sex,

@@ -183,7 +183,7 @@ def test_the_template_itself_is_valid():
         ({"window": "{opens: 6, closes: 7m}"}, "field window.opens: must be an offset"),
         ({"window": "{opens: '-6m +1d', closes: 7m}"}, "field window.opens: cannot read"),
         ({"window": "{opens: 30h, closes: 7m}"}, "hours must be whole days"),
-        ({"anchor": "lmp"}, "field anchor: unknown anchor 'lmp' for a child"),
+        ({"anchor": "edd"}, "field anchor: unknown anchor 'edd' for a child"),
         ({"anchor": "7"}, "field anchor: must be a date name"),
         ({"kind": "baby"}, "field kind: must be one of woman, pregnancy, child"),
         ({"code": "Child-Check"}, "item #1: field code: must be a code"),

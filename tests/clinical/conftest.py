@@ -1,0 +1,12 @@
+"""The real protocol files, loaded once (no database needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.care.protocols import ProtocolSet, load_protocols
+
+
+@pytest.fixture(scope="session")
+def protocols() -> ProtocolSet:
+    return load_protocols()
