@@ -46,6 +46,7 @@ from backend.care.protocols import (
 )
 from backend.db import utcnow
 from backend.errors import Conflict, InvalidInput, NotFound, invalid
+from backend.handbook import service as handbook_service
 from backend.handbook.models import Child, Guardian, GuardianRelation, Pregnancy, PregnancyStatus
 from backend.i18n import _, _l
 
@@ -185,7 +186,10 @@ def subject_facts(subject: Subject, pre: Preloaded, default_tz: str) -> engine.S
     record = subject.record
     if isinstance(record, Pregnancy):
         anchors.update({k: v for k, v in (("lmp", record.lmp), ("edd", record.edd)) if v})
-        if record.status == PregnancyStatus.DELIVERED and record.ended_on:
+        if record.ended_on and handbook_service.is_birth_for_mother(
+            record.status, record.end_kind, record.ga_at_end_days
+        ):
+            # A stillbirth or a loss at 28 weeks or more keeps the postpartum care (issue 9).
             anchors["birth"] = record.ended_on
         risk = pre.risks.get(record.id)
         colours: set[str] = set()

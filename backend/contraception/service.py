@@ -26,9 +26,6 @@ from backend.handbook.models import EndKind, Pregnancy, PregnancyStatus
 from backend.i18n import _l
 
 INTRAUTERINE = "intrauterine"
-# A pregnancy that ends at or after this many completed weeks is a birth for leave and for
-# contraception (content/contraception/who_mec_2015.yaml; the leave tables say the same).
-BIRTH_FROM_WEEKS = 28
 FACT_FIELDS = (
     "breastfeeding",
     "fully_breastfeeding",
@@ -60,12 +57,8 @@ def current_methods(session: Session, *, woman: User) -> list[MethodRecord]:
 
 
 def _is_birth(p: Pregnancy) -> bool:
-    if p.status == PregnancyStatus.DELIVERED:
-        return True
-    weeks = (p.ga_at_end_days or 0) // 7
-    return p.status == PregnancyStatus.ENDED and (
-        p.end_kind == EndKind.STILLBIRTH or weeks >= BIRTH_FROM_WEEKS
-    )
+    """A birth for her contraception: a delivery, a stillbirth, or an end at 28 weeks or more."""
+    return handbook_service.is_birth_for_mother(p.status, p.end_kind, p.ga_at_end_days)
 
 
 def is_pregnant(session: Session, *, woman: User) -> bool:
@@ -314,7 +307,7 @@ def benefits(
     for p in sorted(pregnancies, key=lambda p: p.ended_on or dt.date.max):
         if p.ended_on is None or p.status == PregnancyStatus.ONGOING:
             continue
-        if _is_birth(p):
+        if p.status == PregnancyStatus.DELIVERED:
             earlier = len({c.birth_date for c in children if c.birth_date < p.ended_on})
             facts = benefit_rules.BirthFacts(
                 date=p.ended_on,
@@ -324,6 +317,8 @@ def benefits(
             )
             event = "birth"
         else:
+            # A stillbirth too: no live baby, so no nursing time or parental leave; the bands of
+            # pregnancy_loss decide, and at 28 weeks or more they say it is unsettled (issue 9).
             facts = benefit_rules.BirthFacts(
                 date=p.ended_on, loss_ga_weeks=(p.ga_at_end_days or 0) // 7
             )

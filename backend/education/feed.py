@@ -143,8 +143,11 @@ def positions(session: Session, *, person: User, today: dt.date) -> list[Positio
     plan = None
     if any(s.stage == "marriage" for s in current):
         plan = _plan_date(session, person)
+    ended = dict(losses(session, person=person, today=today))
     found: list[Position] = []
     for s in current:
+        if s.stage == "birth" and s.subject.kind == "pregnancy" and s.subject.id in ended:
+            continue  # after a stillbirth: the loss section, never the baby-care lessons
         clocks: dict[str, int] = {}
         if s.stage == "pregnancy" and s.since is not None:
             clocks["pregnancy_week"] = (today - s.since).days // dating.WEEK
@@ -162,7 +165,7 @@ def positions(session: Session, *, person: User, today: dt.date) -> list[Positio
                 clocks["plan_months_before"] = months_before(today, plan)
         found.append(Position(s.stage, s.colour, s.subject, clocks, s.since))
     loss_stage = lesson_content.LOSS_STAGE
-    for pregnancy_id, ended_on in losses(session, person=person, today=today):
+    for pregnancy_id, ended_on in ended.items():
         found.append(
             Position(
                 loss_stage,

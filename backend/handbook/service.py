@@ -27,6 +27,7 @@ from backend.handbook.models import (
     DatingDecision,
     DatingSource,
     EddRevision,
+    EndKind,
     Guardian,
     GuardianRelation,
     Pregnancy,
@@ -73,6 +74,20 @@ def _ga_days(weeks: int, days: int | None) -> int:
     return dating.GestationalAge(weeks, days or 0).total_days
 
 
+def is_birth_for_mother(status: str, end_kind: str | None, ga_days: int | None) -> bool:
+    """A delivery, a stillbirth, or any end at 28 weeks or more: her body had a birth.
+
+    Her postpartum care, postpartum contraception and the 产 stage follow it (plausibility.yaml,
+    end.birth_from_ga_weeks); it is not a live birth for leave (clinical audit, issue 9).
+    """
+    if status == PregnancyStatus.DELIVERED:
+        return True
+    if status != PregnancyStatus.ENDED:
+        return False
+    weeks = int(dating.plausibility()["end"]["birth_from_ga_weeks"])
+    return end_kind == EndKind.STILLBIRTH or (ga_days or 0) >= weeks * 7
+
+
 # --- the profile and its life stages ----------------------------------------------------------
 
 
@@ -106,12 +121,19 @@ def life_stages(session: Session, *, person: User, today: dt.date) -> list[stage
             id=row.id,
             status=row.status,
             dating_lmp=dating.dating_lmp(row.edd),
-            delivered_on=row.ended_on if row.status == PregnancyStatus.DELIVERED else None,
+            delivered_on=row.ended_on
+            if is_birth_for_mother(row.status, row.end_kind, row.ga_at_end_days)
+            else None,
         )
         for row in session.execute(
-            select(Pregnancy.id, Pregnancy.status, Pregnancy.edd, Pregnancy.ended_on).where(
-                Pregnancy.woman_id == person.id
-            )
+            select(
+                Pregnancy.id,
+                Pregnancy.status,
+                Pregnancy.edd,
+                Pregnancy.ended_on,
+                Pregnancy.end_kind,
+                Pregnancy.ga_at_end_days,
+            ).where(Pregnancy.woman_id == person.id)
         )
     ]
     children = [

@@ -105,7 +105,7 @@ def derive(facts: PersonFacts, *, today: dt.date) -> list[LifeStage]:
     postpartum_days = int(spec["birth"]["days_after_delivery"])
     deliveries: dict[dt.date, Subject] = {}
     for p in facts.pregnancies:
-        if p.status == "delivered" and p.delivered_on is not None:
+        if p.delivered_on is not None:  # a delivery, or a stillbirth / end at 28 weeks or more
             deliveries.setdefault(p.delivered_on, Subject("pregnancy", p.id))
     for c in facts.children:
         # A mother who joined after the birth: her delivery is known only from the child.
