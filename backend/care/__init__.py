@@ -46,8 +46,9 @@ def _connect_signals() -> None:
 
     signals.pregnancy_created.connect(_on_pregnancy)
     signals.pregnancy_redated.connect(_on_pregnancy)
-    signals.birth_recorded.connect(_on_pregnancy)
+    signals.birth_recorded.connect(_on_birth)
     signals.pregnancy_ended.connect(_on_pregnancy)
+    signals.discharge_recorded.connect(_on_discharge)
     signals.child_added.connect(_on_child)
     signals.child_changed.connect(_on_child)
     signals.guardian_leaving.connect(_on_guardian_leaving)
@@ -63,6 +64,33 @@ def _on_pregnancy(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) -> No
         protocols=current_app.extensions["care.protocols"],
         default_tz=current_app.config["DEFAULT_TIMEZONE"],
     )
+
+
+def _on_birth(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) -> None:
+    """A birth: re-plan the pregnancy; a discharge date already known goes to each baby."""
+    if pregnancy.discharged_on is None:
+        _on_pregnancy(_sender, session=session, pregnancy=pregnancy)
+    else:
+        _on_discharge(_sender, session=session, pregnancy=pregnancy)
+
+
+def _on_discharge(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) -> None:
+    """A discharge date: re-plan the pregnancy and carry the date to each baby."""
+    from backend.care import service
+
+    protocols = current_app.extensions["care.protocols"]
+    default_tz = current_app.config["DEFAULT_TIMEZONE"]
+    service.sync_pregnancy(session, pregnancy=pregnancy, protocols=protocols, default_tz=default_tz)
+    for child in pregnancy.children:
+        service.set_options(
+            session,
+            subject=service.child_subject(session, child),
+            vaccine_choices=None,
+            flags=None,
+            anchors={"discharge": pregnancy.discharged_on},
+            protocols=protocols,
+            default_tz=default_tz,
+        )
 
 
 def _on_child(_sender: Any, *, session: Any, child: Any, **_: Any) -> None:

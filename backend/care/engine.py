@@ -295,9 +295,16 @@ class _Planner:
                 why_not = "anchor"
                 continue
             label, day, adjustments = anchored
-            opens = item.window.opens.apply(day)
-            due = item.window.due.apply(day)
-            closes = item.window.closes.apply(day)
+            window = item.window
+            fallback = item.window_if_fallback
+            if fallback is not None and isinstance(item.anchor, NamedAnchor):
+                fallback = fallback if label != item.anchor.names[0] else None
+            if fallback is not None:
+                window = fallback  # the first date is not known yet
+                adjustments.append(f"window:fallback:{label}")
+            opens = window.opens.apply(day)
+            due = window.due.apply(day)
+            closes = window.closes.apply(day)
             for alternative, alt_window in item.later_of:
                 alt_day = next(
                     (d for d in map(self.named_date, alternative.names) if d is not None), None

@@ -316,6 +316,9 @@ class Item:
     # Alternative (anchor, window) pairs: the window that opens last applies ("4–6 weeks after
     # birth or 31–32 weeks postmenstrual age, whichever is later").
     later_of: tuple[tuple[NamedAnchor, Window], ...] = ()
+    # With an anchor list ([discharge, birth]): the window used when counting from a later name
+    # because the first is not known yet (the birth while the discharge date is not recorded).
+    window_if_fallback: Window | None = None
 
     @property
     def title_key(self) -> str:

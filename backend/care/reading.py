@@ -65,6 +65,7 @@ ITEM_KEYS = {
     "age",
     "min_interval",
     "later_of",
+    "window_if_fallback",
     "after_end",
     "optional",
     "actor",
@@ -448,6 +449,18 @@ def _window(value: Any) -> Window:
     return Window(opens=opens, due=due, closes=closes)
 
 
+def _fallback_window(value: Any, anchor: Anchor) -> Window | None:
+    """The window used when the first date of an anchor list is unknown."""
+    if value is None:
+        return None
+    if not isinstance(anchor, NamedAnchor) or len(anchor.names) < 2:
+        raise Invalid("window_if_fallback", "needs an anchor list such as [discharge, birth]")
+    try:
+        return _window(value)
+    except Invalid as exc:
+        raise Invalid(exc.field.replace("window", "window_if_fallback", 1), exc.message) from None
+
+
 def _later_of(
     value: Any, kind: str, ctx: FileCtx, code: str
 ) -> tuple[tuple[NamedAnchor, Window], ...]:
@@ -660,6 +673,7 @@ def read_item(data: Mapping[str, Any], ctx: FileCtx, file_source: Source | None,
         if data.get("when") is not None
         else None,
         age=age,
+        window_if_fallback=_fallback_window(data.get("window_if_fallback"), anchor),
         later_of=_later_of(data["later_of"], kind, ctx, code)
         if data.get("later_of") is not None
         else (),

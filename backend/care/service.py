@@ -185,7 +185,17 @@ def subject_facts(subject: Subject, pre: Preloaded, default_tz: str) -> engine.S
     }
     record = subject.record
     if isinstance(record, Pregnancy):
-        anchors.update({k: v for k, v in (("lmp", record.lmp), ("edd", record.edd)) if v})
+        anchors.update(
+            {
+                k: v
+                for k, v in (
+                    ("lmp", record.lmp),
+                    ("edd", record.edd),
+                    ("discharge", record.discharged_on),
+                )
+                if v
+            }
+        )
         if record.ended_on and handbook_service.is_birth_for_mother(
             record.status, record.end_kind, record.ga_at_end_days
         ):

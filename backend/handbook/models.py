@@ -90,6 +90,9 @@ class Pregnancy(Base):
     ga_at_end_days: Mapped[int | None]
     born_at: Mapped[dt.datetime | None]
     delivery_mode: Mapped[str | None] = mapped_column(String(16))
+    # Discharge from the delivery hospital (her local date): anchors the postpartum and newborn
+    # home visits; set at the birth or later, by her or her doctor.
+    discharged_on: Mapped[dt.date | None]
     created_at: Mapped[created_at]
     version: Mapped[int] = mapped_column(default=1)
 

@@ -218,6 +218,13 @@ class PregnancyPatchSchema(Schema):
     reason = fields.String(validate=validate.Length(min=1, max=500))
     gravidity = _GRAVIDITY
     parity = _PARITY
+    discharged_on = fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "A delivered pregnancy's discharge from the delivery hospital "
+            "(null clears it); the home visits count from it."
+        },
+    )
 
     @validates_schema
     def _one_dating(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -307,6 +314,7 @@ class PregnancySchema(Schema):
     ga_at_end = _DaysAsGestationalAge(attribute="ga_at_end_days")
     born_at = fields.AwareDateTime(allow_none=True)
     delivery_mode = fields.String(allow_none=True)
+    discharged_on = fields.Date(allow_none=True)
     child_ids = fields.Function(lambda p: [c.id for c in p.children], dump_only=True)
     dating_history = fields.List(fields.Nested(EddRevisionSchema))
     created_at = fields.AwareDateTime()
@@ -331,6 +339,9 @@ class BirthSchema(Schema):
     )
     ga_days = fields.Integer(strict=True, load_default=0, validate=DAYS_OF_WEEK)
     delivery_mode = fields.String(validate=_one_of(DeliveryMode))
+    discharged_on = fields.Date(
+        metadata={"description": "Discharge from the delivery hospital, if known already."}
+    )
     babies = fields.List(
         fields.Nested(BabySchema),
         required=True,

@@ -505,8 +505,17 @@ def update_pregnancy(
     for key in ("gravidity", "parity"):
         if key in data:
             setattr(pregnancy, key, data[key])
+    discharge_changed = False
+    if "discharged_on" in data:
+        if pregnancy.status != PregnancyStatus.DELIVERED:
+            raise Conflict(_l("A discharge date belongs to a recorded birth."))
+        _check_discharge(data["discharged_on"], born_on=pregnancy.ended_on, today=today)
+        discharge_changed = pregnancy.discharged_on != data["discharged_on"]
+        pregnancy.discharged_on = data["discharged_on"]
     _touch(pregnancy)
     _flush(session)
+    if discharge_changed:
+        signals.discharge_recorded.send(pregnancy, session=session, pregnancy=pregnancy)
     if revision is not None and revision.edd != revision.previous_edd:
         signals.pregnancy_redated.send(
             pregnancy, session=session, pregnancy=pregnancy, revision=revision
@@ -522,6 +531,16 @@ def _earliest_start(pregnancy: Pregnancy) -> dt.date:
     return min(starts)
 
 
+def _check_discharge(day: dt.date | None, *, born_on: dt.date | None, today: dt.date) -> None:
+    """A discharge date lies between the birth and today (422 naming the field)."""
+    if day is None:
+        return
+    if day > today:
+        raise invalid("discharged_on", _l("This date cannot be in the future."))
+    if born_on is not None and day < born_on:
+        raise invalid("discharged_on", _l("The discharge cannot be before the birth."))
+
+
 def record_birth(
     session: Session, *, pregnancy: Pregnancy, data: Mapping[str, Any], default_tz: str
 ) -> Pregnancy:
@@ -534,6 +553,12 @@ def record_birth(
     if born_on < _earliest_start(pregnancy):
         raise invalid("born_at", _l("The birth cannot be before the LMP."))
     ga = _ga_days(data["ga_weeks"], data.get("ga_days"))
+    _check_discharge(
+        data.get("discharged_on"),
+        born_on=born_on,
+        today=person_today(pregnancy.woman, default_tz),
+    )
+    pregnancy.discharged_on = data.get("discharged_on")
     pregnancy.status = PregnancyStatus.DELIVERED
     pregnancy.born_at = born_at
     pregnancy.ended_on = born_on

@@ -31,6 +31,11 @@ pregnancy_ended = handbook_signals.signal(
     doc="A pregnancy ended without a birth record (miscarriage, ectopic, termination, "
     "stillbirth). kwargs: session, pregnancy.",
 )
+discharge_recorded = handbook_signals.signal(
+    "discharge-recorded",
+    doc="The discharge date of a delivered pregnancy was set or changed (it anchors the "
+    "postpartum and newborn home visits). kwargs: session, pregnancy.",
+)
 child_added = handbook_signals.signal(
     "child-added",
     doc="A child entered the handbook (at a recorded birth or entered after birth). "

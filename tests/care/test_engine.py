@@ -304,7 +304,8 @@ def test_newborn_and_one_month_checks(protocols):
     facts = child(birth, anchors={"discharge": D(2026, 3, 13)})
     steps = by_code(plan(facts, protocols, birth))
     assert window(steps["newborn_home_visit"])[::2] == (D(2026, 3, 13), D(2026, 3, 20))
-    assert window(steps["child_check_1m"]) == (D(2026, 4, 7), D(2026, 4, 9), D(2026, 4, 9))
+    # Due at 28–30 days [C39], then overdue until the day before 2 months (issue 9 point 6).
+    assert window(steps["child_check_1m"]) == (D(2026, 4, 7), D(2026, 4, 9), D(2026, 5, 9))
     assert window(steps["cchd_screen"]) == (birth, D(2026, 3, 13), D(2026, 3, 13))
 
 
