@@ -276,16 +276,21 @@ class _Planner:
             return name, day, adjustments
         return None
 
-    def window(self, code: str, versions: tuple[ProtocolVersion, ...]) -> _Window | str:
+    def window(
+        self, code: str, versions: tuple[ProtocolVersion, ...], *, pending: bool = True
+    ) -> _Window | str:
         """The window under the version in force when the step falls due, or why there is none.
 
         A step falls due when its window opens. The programme's first version is taken to apply
         to every earlier date; a later version governs a step that opens while it is in force,
         or opened before it but is still open then: its opening then moves to the version's
         first day, with the usual time to be on time after it (a catch-up, as when a vaccine
-        joins the programme).
+        joins the programme). A step not done yet whose window is still open when a later
+        version changes it (the 2025 DTaP ages, DT becoming DTaP) follows that later version;
+        if the later version gives it no window, it keeps the earlier one.
         """
         why_not = "anchor"
+        earlier: _Window | None = None
         for index, version in enumerate(versions):
             item = version.items.get(code)
             if item is None:
@@ -326,7 +331,19 @@ class _Planner:
                 # A catch-up keeps the usual time to be on time, counted from the new opening.
                 due = min(closes, max(due, start + (due - opens)))
                 adjustments.append(f"opens:version_effective_from:{version.effective_from}")
-            return _Window(version, item, label, day, start, due, closes, adjustments)
+            found = _Window(version, item, label, day, start, due, closes, adjustments)
+            if (
+                pending
+                and version.effective_to is not None
+                and closes > version.effective_to
+                and self.today > version.effective_to
+                and _changed_later(code, item, versions[index + 1 :])
+            ):
+                earlier = earlier or found  # still open at the change: the new rule applies
+                continue
+            return found
+        if earlier is not None:
+            return earlier
         return why_not
 
     # --- conditions ---
@@ -396,8 +413,8 @@ class _Planner:
 
     def plan_code(self, code: str, versions: tuple[ProtocolVersion, ...]) -> PlannedStep:
         """One step for this subject: done, not applicable, or dated with a status."""
-        window = self.window(code, versions)
         completion = self.facts.completed.get(code)
+        window = self.window(code, versions, pending=completion is None)
         if completion is not None:
             return self.done_step(code, versions, window, completion)
         if isinstance(window, str):
@@ -553,6 +570,12 @@ class _Planner:
         """A not_applicable step: its anchor is unknown or no version gives it a window."""
         version = [v for v in versions if code in v.items][-1]
         return self.undated(version, version.items[code], NOT_APPLICABLE, why_not, None)
+
+
+def _changed_later(code: str, item: Item, later: tuple[ProtocolVersion, ...]) -> bool:
+    """Whether a later version changes this item (its window or what it is), not just repeats it."""
+    changed = (v.items[code] for v in later if code in v.items)
+    return any(c.window != item.window or c.title != item.title for c in changed)
 
 
 def _raw(cond: Condition | None) -> Any:

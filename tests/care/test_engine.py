@@ -366,17 +366,34 @@ def dtap(steps: dict[str, PlannedStep]) -> list[tuple[str, dt.date, str]]:
     return [(c, steps[c].opens_on, steps[c].version) for c in codes if c in steps]
 
 
-def test_child_born_2024_keeps_old_dtap_doses_and_gets_new_later_ones(protocols):
+def test_child_born_2024_keeps_given_dtap_doses_and_gets_new_later_ones(protocols):
     born = D(2024, 3, 15)
-    steps = by_code(plan(child(born), protocols, D(2025, 6, 1)))
+    given = {
+        "dtap_1": (D(2024, 6, 20), None),
+        "dtap_2": (D(2024, 7, 20), None),
+        "dtap_3": (D(2024, 8, 20), None),
+    }
+    steps = by_code(plan(child(born, completed=given), protocols, D(2025, 6, 1)))
     assert dtap(steps) == [
-        ("dtap_1", D(2024, 6, 15), "2021"),  # 3 months
-        ("dtap_2", D(2024, 7, 15), "2021"),  # 4 months
-        ("dtap_3", D(2024, 8, 15), "2021"),  # 5 months
+        ("dtap_1", D(2024, 6, 15), "2021"),  # 3 months, given
+        ("dtap_2", D(2024, 7, 15), "2021"),  # 4 months, given
+        ("dtap_3", D(2024, 8, 15), "2021"),  # 5 months, given
         ("dtap_4", D(2025, 9, 15), "2025.01"),  # 18 months, new programme
         ("dtp_6y", D(2030, 3, 15), "2025.11"),  # 6 years: DTaP, not DT
     ]
     assert steps["dtp_6y"].title["en"] == "DTaP dose 5 (6 years)"
+
+
+def test_child_born_2024_with_doses_still_pending_gets_the_2025_ages(protocols):
+    # Clinical audit, issue 9 point 7: doses not given by 2025-01-01 follow the new schedule.
+    born = D(2024, 3, 15)
+    steps = by_code(plan(child(born), protocols, D(2025, 6, 1)))
+    assert [(c, v) for c, _, v in dtap(steps)[:3]] == [
+        ("dtap_1", "2025.01"),  # 3 → 2 months
+        ("dtap_2", "2021"),  # 4 months in both: nothing to move
+        ("dtap_3", "2025.01"),  # 5 → 6 months
+    ]
+    assert steps["dtap_3"].opens_on == D(2025, 1, 1)
     assert steps["dtap_3"].closes_on == D(2025, 3, 14)
 
 
