@@ -247,6 +247,13 @@ def _check_tiers(tiers: list[Tier], factors: Mapping[str, RiskFactor]) -> None:
         if tier.code in seen_codes:
             raise Invalid(f"tiers[{tier.rank}].code", f"{tier.code!r} is used twice")
         seen_codes.add(tier.code)
+        if tier.lead_days < tiers[0].lead_days:
+            # A woman at higher risk never starts later than everyone else (clinical audit).
+            raise Invalid(
+                f"tiers[{tier.rank}] ({tier.code}).lead_days",
+                f"must be at least the default tier's {tiers[0].lead_days}: a higher-risk tier "
+                "never starts later",
+            )
         if tier.rank and not tier.risk_factors:
             raise Invalid(
                 f"tiers[{tier.rank}] ({tier.code}).risk_factors",

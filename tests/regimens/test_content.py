@@ -53,7 +53,7 @@ def test_the_stop_is_the_conservative_reading_13_weeks_6_days(folic):
     [
         ([], "standard", 90),
         (["diabetes"], "raised", 90),
-        (["prior_ntd_pregnancy"], "high", 30),
+        (["prior_ntd_pregnancy"], "high", 90),  # never later than everyone (issue 9)
         # the highest tier wins, and the longest lead time of the tiers she meets
         (["epilepsy", "prior_ntd_pregnancy"], "high", 90),
         (["hyperhomocysteinaemia", "partner_fathered_ntd"], "very_high", 90),
@@ -117,7 +117,7 @@ def test_duplicate_keys_and_bad_yaml_are_refused():
 
 
 def test_a_broken_file_stops_the_app_at_start_up(tmp_path: Path):
-    (tmp_path / FOLIC_ACID_FILE).write_text(TEXT.replace("lead_days: 30", "lead_days: soon"))
+    (tmp_path / FOLIC_ACID_FILE).write_text(TEXT.replace("lead_days: 90", "lead_days: soon", 1))
     app = Flask("broken")
     app.config["REGIMENS_DIR"] = str(tmp_path)
     with pytest.raises(RegimenContentError, match=r"folic_acid\.yaml: field .*lead_days"):
