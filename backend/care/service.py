@@ -209,7 +209,8 @@ def subject_facts(subject: Subject, pre: Preloaded, default_tz: str) -> engine.S
         ended = record.ended_on if record.status != PregnancyStatus.ONGOING else None
         if record.status == PregnancyStatus.ENDED and record.ended_on:
             anchors["pregnancy_end"] = record.ended_on
-            common["flags"] = {**common["flags"], "pregnancy_end_kind": record.end_kind}
+            if "birth" not in anchors:  # a loss, not a birth for her care: post-loss steps
+                common["flags"] = {**common["flags"], "pregnancy_end_kind": record.end_kind}
         return engine.SubjectFacts(
             anchors=anchors,
             risk_colours=frozenset(colours),

@@ -86,6 +86,22 @@ def parse(data: dict[str, Any], known_codes: set[str] | None = None) -> Rules:
                 k: None if v is None else _offset(v, f"steps.overrides.{code}.{k}")
                 for k, v in values.items()
             }
+        gentle = steps.get("after_loss")
+        if gentle is not None:
+            # Steps that follow a pregnancy loss: one gentler rule replaces the standard nudges
+            # and escalation for each listed code (clinical audit, issue 9 point 9).
+            offsets = {
+                k: None if v is None else _offset(v, f"steps.after_loss.offsets.{k}")
+                for k, v in (gentle.get("offsets") or {}).items()
+            }
+            if set(offsets) - set(STEP_OCCURRENCES):
+                raise RulesError(f"{RULES_FILE.name}: field steps.after_loss.offsets: unknown keys")
+            for code in gentle.get("codes") or []:
+                if known_codes is not None and code not in known_codes:
+                    raise RulesError(
+                        f"{RULES_FILE.name}: field steps.after_loss.codes: no such item {code}"
+                    )
+                overrides[code] = {**offsets, **overrides.get(code, {})}
         delivery = data["delivery"]
         return Rules(
             step_offsets=defaults,

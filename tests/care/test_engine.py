@@ -431,7 +431,8 @@ def test_child_born_2018_had_dt_at_6_years(protocols):
 def test_hpv_for_girls_born_from_november_2011(protocols):
     today = D(2025, 12, 1)
     girl = by_code(plan(child(D(2013, 1, 1), sex="female"), protocols, today))
-    assert window(girl["hpv_1"]) == (D(2026, 1, 1), D(2026, 12, 31), D(2027, 12, 31))
+    # From 13, no upper age in the 2025 notice [C62]: open until the handbook's 18 (issue 9).
+    assert window(girl["hpv_1"]) == (D(2026, 1, 1), D(2026, 12, 31), D(2030, 12, 31))
     assert girl["hpv_1"].status == UPCOMING
     boy = by_code(plan(child(D(2013, 1, 1), sex="male"), protocols, today))
     assert "hpv_1" not in boy
@@ -442,7 +443,7 @@ def test_hpv_for_girls_born_from_november_2011(protocols):
 def test_hpv_catch_up_opens_on_the_programme_start(protocols):
     steps = by_code(plan(child(D(2011, 11, 10), sex="female"), protocols, D(2025, 11, 12)))
     hpv = steps["hpv_1"]
-    assert window(hpv) == (D(2025, 11, 10), D(2026, 11, 9), D(2026, 11, 9))
+    assert window(hpv) == (D(2025, 11, 10), D(2026, 11, 9), D(2029, 11, 9))
     assert hpv.status == DUE
     assert "hpv_2" not in steps  # counts from dose 1
 

@@ -120,7 +120,9 @@ def test_redating_by_ultrasound_moves_pending_steps_and_keeps_history(mum, docto
 def test_loss_cancels_every_pending_pregnancy_step_at_once(mum):
     api, _ = mum
     preg = _pregnancy(api, 12)
-    r = api.post(f"pregnancies/{preg['id']}/end", {"kind": "miscarriage", "ended_on": _iso(TODAY)})
+    # An induced abortion: post-abortion care follows it (人工流产后避孕服务规范 2018 [C1]).
+    end = {"kind": "termination", "ended_on": _iso(TODAY)}
+    r = api.post(f"pregnancies/{preg['id']}/end", end)
     assert r.status_code == 200
     steps = _steps(api)
     care_after_loss = {"post_abortion_care", "post_abortion_followup_1m"}
