@@ -50,6 +50,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for domain in DOMAINS:
         domain.init_app(app, api)
 
+    from backend import review
+
+    # A `verified: true` without its sign-off, or from memory, stops the app (issue 9).
+    review.validate(app.config.get("CONTENT_DIR") or review.CONTENT_DIR)
+
     from backend import cli
 
     cli.init_app(app)

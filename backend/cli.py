@@ -67,6 +67,44 @@ def init_app(app: Flask) -> None:
     from backend.demo import seed_demo
 
     app.cli.add_command(seed_demo)
+    # `flask content review` joins the content group the education domain registered.
+    from backend.education.cli import content_cli
+
+    content_cli.add_command(content_review)
+
+
+@click.command("review")
+@click.option(
+    "--out",
+    "out_dir",
+    default="instance/review",
+    show_default=True,
+    help="Directory for review-sheet.csv and review-sheet.html.",
+)
+@click.option("--unverified", is_flag=True, help="Only the items not verified yet.")
+def content_review(out_dir: str, unverified: bool) -> None:
+    """Write the clinical review sheet of content/ (CSV and printable HTML)."""
+    import datetime as dt
+    from pathlib import Path
+
+    from backend import review
+
+    items = review.collect()
+    rows = review.review_rows(items, unverified_only=unverified)
+    target = Path(out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / "review-sheet.csv", "w", encoding="utf-8", newline="") as fh:
+        review.write_csv(rows, fh)
+    (target / "review-sheet.html").write_text(
+        review.render_html(rows, generated_on=dt.date.today()), encoding="utf-8"
+    )
+    pending = sum(1 for i in items if not i.verified)
+    click.echo(
+        f"{len(rows)} items written to {target}/review-sheet.csv and review-sheet.html "
+        f"({pending} of {len(items)} not verified)"
+    )
+    for problem in review.problems(items):
+        click.echo(f"refused: {problem}", err=True)
 
 
 @click.command("dispatcher")

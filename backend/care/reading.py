@@ -113,8 +113,17 @@ def read_mapping(value: Any, name: str) -> Mapping[str, Any]:
     return value
 
 
+# A clinician's sign-off, next to `verified` wherever it may stand (checked by backend.review).
+VERIFICATION_KEYS = frozenset({"verified_by", "verified_on", "verified_in"})
+
+
 def check_keys(data: Mapping[str, Any], allowed: set[str], required: set[str], prefix: str) -> None:
-    """Refuse unknown keys (typos would otherwise be ignored) and require the needed ones."""
+    """Refuse unknown keys (typos would otherwise be ignored) and require the needed ones.
+
+    Wherever `verified` is allowed, so is the sign-off that makes it true (VERIFICATION_KEYS).
+    """
+    if "verified" in allowed:
+        allowed = allowed | VERIFICATION_KEYS
     for key in data:
         if key not in allowed:
             raise Invalid(f"{prefix}{key}", f"unknown field; allowed: {', '.join(sorted(allowed))}")

@@ -21,7 +21,13 @@ class SubjectRefSchema(Schema):
 class SourceSchema(Schema):
     ids = fields.List(fields.String(), metadata={"description": "Reference source ids."})
     title = fields.String()
-    verified = fields.Boolean(metadata={"description": "false: from memory, to be checked."})
+    verified = fields.Boolean(
+        metadata={
+            "description": "Whether the step's rule is verified: true only when a clinician "
+            "signed it off in content/ (verified_by, verified_on, verified_in); false: not "
+            "signed off yet, show it as such."
+        }
+    )
 
 
 class ResultFieldSchema(Schema):

@@ -710,7 +710,9 @@ class _Assessor:
             missing_facts=tuple(f for f in self.table.facts if f in missing_facts),
             advice=tuple(advice),
             free_services=services,
-            verified=all(r.verified for r in reasons),
+            # Signed off only when every rule that rates it was (issue 9); with no rule at all
+            # nothing a clinician signed stands behind the rating, so it is not verified either.
+            verified=bool(reasons) and all(r.verified for r in (*reasons, *floors)),
             time_limit_hours=limit.time_limit_hours if limit else None,
             time_limit=self.text(limit.text) if limit else None,
             for_partner=method.for_partner,

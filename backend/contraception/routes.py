@@ -90,7 +90,12 @@ def _advice(person: User, *, full: bool) -> dict[str, Any]:
         for method in body["methods"]:
             method.pop("possible", None)
             method["reasons"] = [
-                {"code": r["code"], "title": r["title"], "category": r["category"]}
+                {
+                    "code": r["code"],
+                    "title": r["title"],
+                    "category": r["category"],
+                    "verified": r["verified"],
+                }
                 for r in method["reasons"]
             ]
     body["current_methods"] = service.current_methods(session, woman=person)

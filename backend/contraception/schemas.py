@@ -64,7 +64,14 @@ class MethodSchema(Schema):
 class AdviceSchema(Schema):
     """Every method with its WHO MEC category, what may be offered and why."""
 
-    methods = fields.List(fields.Dict(), metadata=EVERYTHING)
+    methods = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "Computed by the engine; texts in her language. Each method has "
+            "`verified` (true only when every rule rating it was signed off by a clinician in "
+            "content/, verified_by/verified_on/verified_in) and each of its `reasons` too."
+        },
+    )
     services = fields.List(fields.Dict(), metadata={"description": "Free services for her."})
     missing_facts = fields.List(fields.String())
     questions = fields.List(fields.String(), metadata={"description": "What to ask her."})

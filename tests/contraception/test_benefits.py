@@ -310,7 +310,7 @@ def test_the_real_texts_build(rules: BenefitRules):
         ),
         (
             "national_2012.yaml",
-            "    verified: true\n    note: The app counts",
+            "    verified: false\n    note: The app counts",
             "    verified: maybe\n    note: The app counts",
             "rule NAT-MAT-BASE: field verified: must be true or false",
         ),

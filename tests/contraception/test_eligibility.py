@@ -91,14 +91,16 @@ def test_every_row_is_cited_bilingual_and_honest(table: EligibilityTable):
             assert row.note, row.code
 
 
-def test_the_rows_the_reference_confirms_are_verified(table: EligibilityTable):
+def test_the_rows_the_reference_confirms_cite_it_and_await_sign_off(table: EligibilityTable):
+    # `verified` means a clinician signed it off (issue 9): a confirmed source is not enough.
     for code in (
         "postpartum_breastfeeding_lt_6w",
         "postpartum_not_breastfeeding_21_42d",
         "iud_postpartum_48h_4w",
         "emergency_breastfeeding",
     ):
-        assert table.condition(code).verified, code
+        row = table.condition(code)
+        assert not row.source.from_memory and not row.verified, code
     for code in ("smoking_35_plus_15_or_more", "migraine_with_aura", "post_abortion_septic"):
         assert not table.condition(code).verified, code
 
