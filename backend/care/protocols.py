@@ -319,6 +319,8 @@ class Item:
     # With an anchor list ([discharge, birth]): the window used when counting from a later name
     # because the first is not known yet (the birth while the discharge date is not recorded).
     window_if_fallback: Window | None = None
+    # A clinician's sign-off when verified (who, when, document and page), for the API.
+    signoff: Mapping[str, str] | None = None
 
     @property
     def title_key(self) -> str:

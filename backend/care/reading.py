@@ -458,6 +458,18 @@ def _window(value: Any) -> Window:
     return Window(opens=opens, due=due, closes=closes)
 
 
+def _signoff(data: Mapping[str, Any]) -> dict[str, str] | None:
+    """Who signed the item off, when, and against which page (checked by backend.review)."""
+    signed_in = data.get("verified_in")
+    if data.get("verified_by") is None or not isinstance(signed_in, Mapping):
+        return None
+    return {
+        "verified_by": str(data["verified_by"]),
+        "verified_on": str(data.get("verified_on")),
+        "verified_in": f"{signed_in.get('document', '')}, p. {signed_in.get('page', '')}",
+    }
+
+
 def _fallback_window(value: Any, anchor: Anchor) -> Window | None:
     """The window used when the first date of an anchor list is unknown."""
     if value is None:
@@ -677,6 +689,7 @@ def read_item(data: Mapping[str, Any], ctx: FileCtx, file_source: Source | None,
         why=read_text(data["why"], "why"),
         source=source,
         verified=verified,
+        signoff=_signoff(data) if verified else None,
         path=ctx.path,
         when=_condition(data["when"], "when", kind, ctx, code)
         if data.get("when") is not None

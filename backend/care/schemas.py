@@ -28,6 +28,11 @@ class SourceSchema(Schema):
             "signed off yet, show it as such."
         }
     )
+    verified_by = fields.String(metadata={"description": "Who signed it off (when verified)."})
+    verified_on = fields.String(metadata={"description": "When (ISO date), when verified."})
+    verified_in = fields.String(
+        metadata={"description": "The document and page it was checked against."}
+    )
 
 
 class ResultFieldSchema(Schema):

@@ -1147,6 +1147,7 @@ def step_view(
             "ids": list(item.source.ids),
             "title": item.source.title,
             "verified": item.verified,
+            **(item.signoff or {}),
         },
         "optional": item.optional,
         "actor": item.actor,

@@ -89,7 +89,13 @@ def test_a_full_sign_off_is_accepted_and_the_loaders_read_it(content: Path):
         "2026-12-01",
     )
     assert visit.verified_in == "国家基本公共卫生服务规范（第三版）, p. 87"
-    assert load_protocols(content / "protocols").item("ph_prenatal_2").verified is True
+    loaded = load_protocols(content / "protocols").item("ph_prenatal_2")
+    assert loaded.verified is True
+    assert loaded.signoff == {  # what the API shows next to source.verified
+        "verified_by": "王医生 (温州市妇幼保健院)",
+        "verified_on": "2026-12-01",
+        "verified_in": "国家基本公共卫生服务规范（第三版）, p. 87",
+    }
     rows = review.review_rows(items, unverified_only=True)
     assert "ph_prenatal_2" not in {r["code"] for r in rows}
     assert len(rows) == len(items) - 1
