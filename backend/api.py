@@ -2,20 +2,84 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields, pre_load, validate
 
 from backend.i18n import _l
 
+# Dates and instants outside these bounds are typing mistakes or probes (0001-01-01,
+# 9999-12-31): refused as a field error before any date arithmetic can overflow.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+DATE_RANGE_ERROR = _l("Enter a date between {min} and {max}.")
+TEXT_ERROR = _l("This text contains characters that are not allowed.")
+
+
+def _bad_text(value: str) -> bool:
+    """NUL (PostgreSQL refuses it, SQLite keeps it silently) or a lone surrogate (no UTF-8)."""
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _bad_texts(data: Any, path: str, found: dict[str, list[Any]]) -> None:
+    if isinstance(data, str):
+        if _bad_text(data):
+            found.setdefault(path or "body", [TEXT_ERROR])
+    elif isinstance(data, Mapping):
+        for key in list(data.keys()):
+            name = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _bad_text(key):
+                found.setdefault(name, [TEXT_ERROR])
+            _bad_texts(data[key], name, found)
+    elif isinstance(data, list | tuple):
+        for i, item in enumerate(data):
+            _bad_texts(item, f"{path}.{i}" if path else str(i), found)
+
+
+def _in_date_range(value: dt.date | dt.datetime) -> bool:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
 
 class Schema(ma.Schema):
-    """Base schema: unknown fields are refused (fields keep declaration order)."""
+    """Base schema: unknown fields are refused (fields keep declaration order); text must be
+    storable (no NUL, no lone surrogate) and dates plausible, whatever the field."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @pre_load
+    def _refuse_unstorable_text(self, data: Any, **_kwargs: Any) -> Any:
+        found: dict[str, list[Any]] = {}
+        _bad_texts(data, "", found)
+        if found:
+            raise ma.ValidationError(found)
+        return data
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        """Every date or instant field refuses years outside EARLIEST_DATE..LATEST_DATE."""
+        if (
+            isinstance(field_obj, fields.Date | fields.DateTime)
+            and _date_bounds not in field_obj.validators
+        ):
+            field_obj.validators.append(_date_bounds)
+
+
+def _date_bounds(value: dt.date | dt.datetime) -> None:
+    if not _in_date_range(value):
+        raise ma.ValidationError(
+            [DATE_RANGE_ERROR.format(min=EARLIEST_DATE.isoformat(), max=LATEST_DATE.isoformat())]
+        )
 
 
 class ProblemSchema(Schema):

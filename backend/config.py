@@ -21,6 +21,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Database: an embedded SQLite file by default, PostgreSQL in production.
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'mch.sqlite3'}"),
         "SQL_ECHO": env.get("SQL_ECHO", "") == "1",
+        # SQLite: how long a writer waits for the lock before the request answers 503.
+        "DATABASE_BUSY_TIMEOUT_SECONDS": float(env.get("DATABASE_BUSY_TIMEOUT_SECONDS", "10")),
         # Secrets: the defaults only serve `make run` on a laptop; production must set both.
         "SECRET_KEY": env.get("SECRET_KEY", "dev-secret-key-change-me"),
         # A Fernet key (urlsafe base64 of 32 bytes) for national ID numbers at rest.

@@ -48,8 +48,10 @@ class AccountSchema(Schema):
     """Public shape of a user (signed-up citizen, staff member)."""
 
     id = fields.UUID(dump_only=True)
-    phone = fields.String()
-    name = fields.String()
+    phone = fields.String(
+        allow_none=True, metadata={"description": "Null for a mini-program account."}
+    )
+    name = fields.String(allow_none=True, metadata={"description": "Null until she gives one."})
     role = fields.String()
     institution_id = fields.UUID(allow_none=True)
 
