@@ -70,13 +70,14 @@ class Schema(ma.Schema):
         """Every date or instant field refuses years outside EARLIEST_DATE..LATEST_DATE."""
         if (
             isinstance(field_obj, fields.Date | fields.DateTime)
+            and not isinstance(field_obj, fields.Time)  # a DateTime subclass in marshmallow 3
             and _date_bounds not in field_obj.validators
         ):
             field_obj.validators.append(_date_bounds)
 
 
 def _date_bounds(value: dt.date | dt.datetime) -> None:
-    if not _in_date_range(value):
+    if isinstance(value, dt.date) and not _in_date_range(value):
         raise ma.ValidationError(
             [DATE_RANGE_ERROR.format(min=EARLIEST_DATE.isoformat(), max=LATEST_DATE.isoformat())]
         )
