@@ -36,9 +36,13 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65536),
         "PASSWORD_HASH_PARALLELISM": _int("PASSWORD_HASH_PARALLELISM", 4),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 7 * 24 * 3600),
-        # Log-in throttling: failures allowed per window, per phone and per client address.
+        # Log-in throttling, per window: failures of one phone from one address before 429;
+        # failures of one phone from anywhere before attempts are spaced (slowed, never
+        # blocked, so nobody can lock the owner out); failures from one address, any phone.
         "LOGIN_WINDOW_SECONDS": _int("LOGIN_WINDOW_SECONDS", 15 * 60),
-        "LOGIN_MAX_FAILURES_PER_PHONE": _int("LOGIN_MAX_FAILURES_PER_PHONE", 5),
+        "LOGIN_MAX_FAILURES_PER_PHONE_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_PHONE_ADDRESS", 5),
+        "LOGIN_MAX_FAILURES_PER_PHONE": _int("LOGIN_MAX_FAILURES_PER_PHONE", 20),
+        "LOGIN_PHONE_SLOWDOWN_SECONDS": _int("LOGIN_PHONE_SLOWDOWN_SECONDS", 10),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         # WeChat-style mini-program log-in: code → session exchange endpoint.
         "MINIPROGRAM_APPID": env.get("MINIPROGRAM_APPID", ""),

@@ -40,6 +40,7 @@ def _token_body(issued: service.IssuedToken) -> dict[str, Any]:
         "expires_at": issued.expires_at,
         "user_id": issued.user.id,
         "role": issued.user.role,
+        "recent_failed_logins": issued.recent_failed_logins,
     }
 
 

@@ -30,6 +30,12 @@ class TokenSchema(Schema):
     expires_at = fields.AwareDateTime()
     user_id = fields.UUID()
     role = fields.String()
+    recent_failed_logins = fields.Integer(
+        metadata={
+            "description": "Failed log-ins on this phone in the throttling window, from "
+            "anywhere: the app tells her when someone else tried her account."
+        }
+    )
 
 
 class MiniprogramLoginSchema(Schema):

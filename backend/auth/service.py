@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import urllib.error
@@ -38,6 +39,7 @@ class IssuedToken:
     token: str
     expires_at: dt.datetime
     user: User
+    recent_failed_logins: int = 0
 
 
 def get_by_phone(session: Session, *, phone: str) -> User | None:
@@ -109,41 +111,78 @@ def issue_token(session: Session, *, user: User, ttl_seconds: int) -> IssuedToke
     return IssuedToken(token, expires_at, user)
 
 
-def _throttle_check(session: Session, *, keys: Mapping[str, int], window: int) -> None:
-    """Raise 429 when any key has as many recent failures as it is allowed."""
-    since = utcnow() - dt.timedelta(seconds=window)
+@dataclass(frozen=True)
+class ThrottleKeys:
+    """The counters one log-in attempt touches (LoginFailure.key values)."""
+
+    pair: str  # this phone from this address: blocks after a few failures
+    phone: str  # this phone from anywhere: slows (spaces attempts) past a higher ceiling
+    address: str  # this address, any phone: blocks a sweep over many phones
+
+    @classmethod
+    def of(cls, *, phone: str, address: str) -> ThrottleKeys:
+        address = address[:45]  # an IPv6 text fits; the column holds 80 characters
+        return cls(f"pair:{phone}|{address}", f"phone:{phone}", f"addr:{address}")
+
+
+def _too_many(retry_after: float) -> TooManyRequests:
+    return TooManyRequests(
+        _l("Too many failed log-ins. Try again later."),
+        headers={"Retry-After": str(max(1, int(retry_after) + 1))},
+    )
+
+
+def _throttle_check(
+    session: Session, *, keys: ThrottleKeys, settings: Mapping[str, Any]
+) -> dict[str, int]:
+    """Raise 429 when this attempt must wait; return the failure counts per key.
+
+    Someone who types another person's phone from elsewhere blocks only herself (the pair),
+    never the owner: past LOGIN_MAX_FAILURES_PER_PHONE failures from anywhere, attempts on the
+    phone are only spaced LOGIN_PHONE_SLOWDOWN_SECONDS apart.
+    """
+    window = settings["LOGIN_WINDOW_SECONDS"]
+    now = utcnow()
     rows = session.execute(
-        select(LoginFailure.key, func.count(), func.min(LoginFailure.at))
-        .where(LoginFailure.key.in_(list(keys)), LoginFailure.at >= since)
+        select(LoginFailure.key, func.count(), func.min(LoginFailure.at), func.max(LoginFailure.at))
+        .where(
+            LoginFailure.key.in_([keys.pair, keys.phone, keys.address]),
+            LoginFailure.at >= now - dt.timedelta(seconds=window),
+        )
         .group_by(LoginFailure.key)
     ).all()
-    for key, count, oldest in rows:
-        if count >= keys[key]:
-            retry = max(1, int(window - (utcnow() - oldest).total_seconds()) + 1)
-            raise TooManyRequests(
-                _l("Too many failed log-ins. Try again later."),
-                headers={"Retry-After": str(retry)},
-            )
+    seen = {key: (count, oldest, newest) for key, count, oldest, newest in rows}
+    for key, limit in (
+        (keys.pair, settings["LOGIN_MAX_FAILURES_PER_PHONE_ADDRESS"]),
+        (keys.address, settings["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+    ):
+        count, oldest, _newest = seen.get(key, (0, now, now))
+        if count >= limit:
+            raise _too_many(window - (now - oldest).total_seconds())
+    count, _oldest, newest = seen.get(keys.phone, (0, now, now))
+    if count >= settings["LOGIN_MAX_FAILURES_PER_PHONE"]:
+        wait = settings["LOGIN_PHONE_SLOWDOWN_SECONDS"] - (now - newest).total_seconds()
+        if wait > 0:
+            raise _too_many(wait)
+    return {key: value[0] for key, value in seen.items()}
 
 
 def login(
     session: Session, *, phone: str, password: str, address: str, settings: Mapping[str, Any]
 ) -> IssuedToken:
     """Check the password under throttling; record a failure or issue a token."""
-    keys = {
-        f"phone:{phone}": settings["LOGIN_MAX_FAILURES_PER_PHONE"],
-        f"addr:{address}": settings["LOGIN_MAX_FAILURES_PER_ADDRESS"],
-    }
-    window = settings["LOGIN_WINDOW_SECONDS"]
-    _throttle_check(session, keys=keys, window=window)
+    keys = ThrottleKeys.of(phone=phone, address=address)
+    counts = _throttle_check(session, keys=keys, settings=settings)
     user = get_by_phone(session, phone=phone)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
-        session.add_all([LoginFailure(key=k) for k in keys])
+        session.add_all([LoginFailure(key=k) for k in (keys.pair, keys.phone, keys.address)])
         session.flush()
         raise InvalidCredentials()
-    session.execute(delete(LoginFailure).where(LoginFailure.key == f"phone:{phone}"))
-    return issue_token(session, user=user, ttl_seconds=settings["TOKEN_TTL_SECONDS"])
+    session.execute(delete(LoginFailure).where(LoginFailure.key == keys.pair))
+    issued = issue_token(session, user=user, ttl_seconds=settings["TOKEN_TTL_SECONDS"])
+    # What the owner is told: failed attempts on her phone in the window, from anywhere.
+    return dataclasses.replace(issued, recent_failed_logins=counts.get(keys.phone, 0))
 
 
 def authenticate(session: Session, *, token: str) -> User | None:
