@@ -22,6 +22,7 @@ PASSWORD = "Str0ng-passw0rd!"
 
 # Cheap argon2id and no address throttling: the tests sign many people up from one address.
 TEST_ENV = {
+    "ENVIRONMENT": "development",
     "SECRET_KEY": "live-test-secret",
     "PASSWORD_HASH_TIME_COST": "1",
     "PASSWORD_HASH_MEMORY_KIB": "1024",

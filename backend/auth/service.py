@@ -300,3 +300,42 @@ def list_staff(session: Session, *, institution_id: uuid.UUID | None = None) -> 
     if institution_id:
         stmt = stmt.where(User.institution_id == institution_id)
     return list(session.scalars(stmt))
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+def reencrypt_national_ids(session: Session, *, cipher: Any, batch_size: int = 500) -> int:
+    """Re-encrypt every national ID with the first key and re-hash it with the look-up key.
+
+    Run after putting a new key first in FIELD_ENCRYPTION_KEY (or setting FIELD_LOOKUP_KEY);
+    the older keys can be removed once it has run. Each batch is one UPDATE (executemany).
+    Raises when a value opens with no key listed (nothing is changed then).
+    """
+    from sqlalchemy import bindparam, update
+
+    done = 0
+    last: uuid.UUID | None = None
+    while True:
+        stmt = select(User.id, User.national_id_cipher).where(User.national_id_cipher.is_not(None))
+        if last is not None:
+            stmt = stmt.where(User.id > last)
+        rows = session.execute(stmt.order_by(User.id).limit(batch_size)).all()
+        if not rows:
+            return done
+        changes = []
+        for user_id, token in rows:
+            value = cipher.decrypt(token)
+            if value is None:
+                raise ValueError(f"user {user_id}: no key in FIELD_ENCRYPTION_KEY opens it")
+            changes.append(
+                {"uid": user_id, "c": cipher.rotate(token), "h": cipher.lookup_hash(value)}
+            )
+        session.connection().execute(
+            update(User.__table__)
+            .where(User.__table__.c.id == bindparam("uid"))
+            .values(national_id_cipher=bindparam("c"), national_id_hash=bindparam("h")),
+            changes,
+        )
+        done += len(rows)
+        last = rows[-1][0]
