@@ -107,6 +107,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Override content/reminders.yaml's lease and batch size (tests, tuning); 0 = the file's.
         "DISPATCHER_LEASE_SECONDS": _int("DISPATCHER_LEASE_SECONDS", 0),
         "DISPATCHER_BATCH_SIZE": _int("DISPATCHER_BATCH_SIZE", 0),
+        # Retention (README "Data retention"): stored answers of idempotent POSTs (they hold
+        # health data), tokens after they expired or were revoked, failed log-ins.
+        "IDEMPOTENCY_RETENTION_HOURS": _int("IDEMPOTENCY_RETENTION_HOURS", 24),
+        "TOKEN_RETENTION_DAYS": _int("TOKEN_RETENTION_DAYS", 7),
+        "LOGIN_FAILURE_RETENTION_HOURS": _int("LOGIN_FAILURE_RETENTION_HOURS", 24),
         # Request bodies above this answer 413.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 256 * 1024),
         # Version of the consent texts shown to citizens (recorded with each consent).
