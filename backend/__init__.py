@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from backend import config as settings
 from backend import db, errors, guards
+from backend.api import serve_swagger_ui_assets
 from backend.extensions import api, babel
 
 
@@ -21,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     settings.check_secrets(app.config)
+    _trust_proxies(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
@@ -41,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "security": [{"bearerAuth": []}],
         },
     )
+    serve_swagger_ui_assets(app)
     errors.init_app(app)
     # Before any other hook touches the database: does this request write (SQLite locking)?
     app.before_request(_declare_write_intent)
@@ -58,6 +61,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies, take the client address (throttling, audit) from them."""
+    hops = {k: int(app.config.get(f"PROXY_FIX_X_{k.upper()}", 0)) for k in ("for", "proto", "host")}
+    if any(hops.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"]
+        )
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -139,3 +139,18 @@ class Api(flask_smorest.Api):
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest Blueprint; every route is documented with problem responses."""
+
+
+def serve_swagger_ui_assets(app: Any) -> None:
+    """Serve Swagger UI's scripts and styles from the installed swagger-ui-bundle package."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    def swagger_ui_asset(filename: str) -> Any:
+        return send_from_directory(str(swagger_ui_path), filename, max_age=86400)
+
+    app.add_url_rule(
+        f"{app.config['OPENAPI_SWAGGER_UI_URL']}<path:filename>",
+        endpoint="swagger_ui_asset",
+        view_func=swagger_ui_asset,
+    )

@@ -112,6 +112,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "IDEMPOTENCY_RETENTION_HOURS": _int("IDEMPOTENCY_RETENTION_HOURS", 24),
         "TOKEN_RETENTION_DAYS": _int("TOKEN_RETENTION_DAYS", 7),
         "LOGIN_FAILURE_RETENTION_HOURS": _int("LOGIN_FAILURE_RETENTION_HOURS", 24),
+        # Behind a reverse proxy: how many proxies set X-Forwarded-For / -Proto / -Host
+        # (werkzeug ProxyFix). 0 trusts none: the client address is the socket's.
+        "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
+        "PROXY_FIX_X_PROTO": _int("PROXY_FIX_X_PROTO", 0),
+        "PROXY_FIX_X_HOST": _int("PROXY_FIX_X_HOST", 0),
         # Request bodies above this answer 413.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 256 * 1024),
         # Version of the consent texts shown to citizens (recorded with each consent).
@@ -126,6 +131,8 @@ API_SETTINGS: dict[str, Any] = {
     "OPENAPI_URL_PREFIX": "/api",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    # Served by the app itself from the swagger-ui-bundle package: the docs page works on an
+    # intranet without internet access (backend/api.py serve_swagger_ui_assets).
+    "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
     "JSON_SORT_KEYS": False,
 }
