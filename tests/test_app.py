@@ -7,7 +7,6 @@ from flask import request
 from backend import create_app
 from backend.domains import DOMAINS
 
-
 # The hasher is process-wide: an app built here must not make the rest of the suite slow.
 CHEAP_HASH = {
     "PASSWORD_HASH_TIME_COST": 1,
