@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from backend import config as settings
 from backend import db, errors, guards
-from backend.api import serve_swagger_ui_assets
+from backend.api import HttpConventionsPlugin, serve_swagger_ui_assets
 from backend.extensions import api, babel
 
 
@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         spec_kwargs={
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],
+            "extra_plugins": [HttpConventionsPlugin()],
         },
     )
     serve_swagger_ui_assets(app)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import http
 from collections.abc import Mapping
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec import BasePlugin
+from flask_smorest.utils import prepare_response
 from marshmallow import fields, pre_load, validate
 
 from backend.i18n import _l
@@ -18,6 +21,7 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)
 DATE_RANGE_ERROR = _l("Enter a date between {min} and {max}.")
 TEXT_ERROR = _l("This text contains characters that are not allowed.")
+BOOLEAN_ERROR = _l("Not a valid boolean.")
 
 
 def _bad_text(value: str) -> bool:
@@ -62,6 +66,14 @@ class Schema(ma.Schema):
     def _refuse_unstorable_text(self, data: Any, **_kwargs: Any) -> Any:
         found: dict[str, list[Any]] = {}
         _bad_texts(data, "", found)
+        if type(data) is dict:  # a JSON body (query strings arrive as a MultiDict)
+            # JSON has true and false: 0, 1 or "yes" are refused as the schema says.
+            for name, field in self.load_fields.items():
+                key = field.data_key or name
+                value = data.get(key)
+                boolean = isinstance(field, fields.Boolean)
+                if boolean and value is not None and not isinstance(value, bool):
+                    found.setdefault(key, [BOOLEAN_ERROR])
         if found:
             raise ma.ValidationError(found)
         return data
@@ -128,6 +140,67 @@ def page(items: Any, *, page: int, page_size: int, total: int) -> dict[str, Any]
     return {"items": list(items), "page": page, "page_size": page_size, "total": total}
 
 
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+_HEADER_DOCS: dict[str, dict[str, Any]] = {
+    "Idempotency-Key": {
+        "description": "Any unique string (a UUID) per intended action: a retry with the same "
+        "key and body gets the first answer (header Idempotent-Replayed) instead of a twin; "
+        "the same key with another body is 422. Kept 24 hours.",
+        "schema": {"type": "string", "maxLength": 200},
+    },
+    "If-Match": {
+        "description": "The ETag last read: when the record changed since, the answer is 412 "
+        "instead of a lost update. Optional.",
+        "schema": {"type": "string"},
+    },
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer"},
+    }
+}
+_ETAG = {
+    "ETag": {"description": "The record's version, for If-Match.", "schema": {"type": "string"}}
+}
+
+
+class HttpConventionsPlugin(BasePlugin):
+    """Documents what every route shares: Idempotency-Key on POSTs, If-Match and ETag where
+    a version is checked (an operation that may answer 412), Retry-After on 429 and 503."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
+    ) -> None:
+        operations = operations or {}
+        versioned = any(
+            "412" in map(str, (op.get("responses") or {})) for op in operations.values()
+        )
+        for method, op in operations.items():
+            responses = op.get("responses") or {}
+            codes = {str(code) for code in responses}
+            params = op.setdefault("parameters", [])
+            public = op.get("security") == []
+            if method == "post" and not public:
+                params.append(
+                    {"in": "header", "name": "Idempotency-Key", **_HEADER_DOCS["Idempotency-Key"]}
+                )
+            if "412" in codes:
+                params.append({"in": "header", "name": "If-Match", **_HEADER_DOCS["If-Match"]})
+            for code, response in responses.items():
+                if not isinstance(response, dict):
+                    continue
+                if (
+                    versioned
+                    and str(code) in ("200", "201")
+                    and method in ("get", "patch", "post", "put")
+                ):
+                    response.setdefault("headers", {}).update(_ETAG)
+                if str(code) in ("429", "503"):
+                    response.setdefault("headers", {}).update(_RETRY_AFTER)
+
+
 class Api(flask_smorest.Api):
     """flask-smorest's Api whose errors are rendered by backend.errors (problem+json)."""
 
@@ -136,9 +209,37 @@ class Api(flask_smorest.Api):
     def _register_error_handlers(self) -> None:
         """Errors are registered once in backend.errors.init_app."""
 
+    def _register_responses(self) -> None:
+        """The shared error responses, documented as application/problem+json."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                if status in (429, 503):
+                    response["headers"] = dict(_RETRY_AFTER)
+            elif not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {
+            "description": "Any other error, such as 503 (with Retry-After) when the database "
+            "is unreachable or busy",
+            "schema": self.ERROR_SCHEMA,
+            "headers": dict(_RETRY_AFTER),
+        }
+        prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest Blueprint; every route is documented with problem responses."""
+
+    def alt_response(self, status_code: Any, response: Any = None, **kwargs: Any) -> Any:
+        """An error answer is documented as application/problem+json."""
+        if response is None and int(status_code) >= 400:
+            kwargs.setdefault("content_type", PROBLEM_MEDIA_TYPE)
+            kwargs.setdefault("schema", ProblemSchema)
+        return super().alt_response(status_code, response, **kwargs)
 
 
 def serve_swagger_ui_assets(app: Any) -> None:

@@ -55,6 +55,7 @@ def bearer_token() -> str | None:
 class Register(MethodView):
     @blp.arguments(RegisterSchema)
     @blp.response(201, AccountSchema)
+    @blp.doc(security=[])
     def post(self, data: dict[str, Any]) -> Any:
         """Sign up as a citizen with phone and password."""
         return service.register_citizen(Session(), **data)
@@ -66,6 +67,7 @@ class Token(MethodView):
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong phone or password")
     @blp.alt_response(429, description="Too many failed log-ins (see Retry-After)")
+    @blp.doc(security=[])
     def post(self, data: dict[str, Any]) -> Any:
         """Log in with phone and password; returns a bearer token."""
         session = Session()
