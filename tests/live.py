@@ -148,8 +148,8 @@ def sign_up(base: str, phone: str, name: str = "测试") -> str:
     return log_in(base, phone)
 
 
-def log_in(base: str, phone: str) -> str:
+def log_in(base: str, phone: str, password: str = PASSWORD) -> str:
     """Log in; returns the token."""
-    r = call(base, "POST", "/api/v1/auth/token", {"phone": phone, "password": PASSWORD})
+    r = call(base, "POST", "/api/v1/auth/token", {"phone": phone, "password": password})
     assert r.status == 200, (r.status, r.body)
     return str(r.json["access_token"])

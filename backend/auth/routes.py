@@ -95,6 +95,7 @@ class Miniprogram(MethodView):
     @blp.arguments(MiniprogramLoginSchema)
     @blp.response(200, MiniprogramTokenSchema)
     @blp.alt_response(502, description="The code-to-session service failed")
+    @blp.doc(security=[{}, {"bearerAuth": []}])  # signed in: links the identity to her account
     def post(self, data: dict[str, Any]) -> Any:
         """Exchange a mini-program log-in code; links or creates the citizen."""
         openid = service.exchange_miniprogram_code(code=data["code"], settings=current_app.config)
