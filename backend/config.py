@@ -59,7 +59,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DATABASE_URL": database_url,
         "SQL_ECHO": env.get("SQL_ECHO", "") == "1",
         # SQLite: how long a writer waits for the lock before the request answers 503.
-        "DATABASE_BUSY_TIMEOUT_SECONDS": float(env.get("DATABASE_BUSY_TIMEOUT_SECONDS", "10")),
+        "DATABASE_BUSY_TIMEOUT_SECONDS": float(env.get("DATABASE_BUSY_TIMEOUT_SECONDS", "30")),
         # development (the defaults below may serve) or production (every secret must be set):
         # production unless said otherwise, except on the SQLite file of `make run`.
         "ENVIRONMENT": env.get(

@@ -106,6 +106,14 @@ def write_intent(writes: bool) -> Iterator[None]:
         _WRITES.reset(token)
 
 
+def begin_reading(session: Any) -> None:
+    """Before reads followed by slow work (a password check): when no transaction is open yet,
+    the next one begins deferred, so SQLite's write lock is not held during the slow part.
+    Call `prepare_to_write` before writing."""
+    if not session.in_transaction():
+        _WRITES.set(False)
+
+
 def prepare_to_write(session: Any) -> None:
     """Before the first write of a read-only unit of work: on SQLite, end the read transaction
     (nothing was written, objects stay loaded) so the next one begins IMMEDIATE."""
@@ -125,7 +133,7 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def make_engine(url: str, echo: bool = False, *, busy_timeout: float = 10.0) -> Engine:
+def make_engine(url: str, echo: bool = False, *, busy_timeout: float = 30.0) -> Engine:
     """Create the engine; SQLite gets foreign keys, WAL and a busy timeout (seconds) that
     writers really wait for, since they take the lock up front."""
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -166,7 +174,7 @@ def init_app(app: Flask) -> None:
         app.extensions["DB_ENGINE"] = make_engine(
             url,
             app.config.get("SQL_ECHO", False),
-            busy_timeout=app.config.get("DATABASE_BUSY_TIMEOUT_SECONDS", 10.0),
+            busy_timeout=app.config.get("DATABASE_BUSY_TIMEOUT_SECONDS", 30.0),
         )
     engine = app.extensions["DB_ENGINE"]
     if not app.config.get("TESTING_SESSION_BOUND"):

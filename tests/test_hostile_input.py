@@ -64,9 +64,10 @@ def test_implausible_birth_date_is_refused(citizen, value):
 def test_measurement_taken_in_year_1_is_refused(citizen):
     r = citizen.post(
         "me/measurements",
-        {"kind": "weight", "value": 60, "taken_at": "0001-01-01T08:00:00+08:00"},
+        {"kind": "weight", "values": {"weight_kg": 60}, "measured_at": "0001-01-01T08:00:00+08:00"},
     )
-    _field_error(r, "taken_at")
+    _field_error(r, "measured_at")
+    assert list(r.json["errors"]) == ["measured_at"]
 
 
 @pytest.mark.parametrize("path", ["indicators/education", "indicators/reminders"])

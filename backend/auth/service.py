@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth.models import AccessToken, Institution, LoginFailure, Role, User
 from backend.auth.security import hash_password, new_token, token_digest, verify_password
-from backend.db import utcnow
+from backend.db import begin_reading, prepare_to_write, utcnow
 from backend.errors import (
     Conflict,
     InvalidInput,
@@ -56,6 +56,7 @@ def register_citizen(
     locale: str | None = None,
 ) -> User:
     """Sign a citizen up with phone + password."""
+    password_hash = hash_password(password)  # slow: before the first statement takes a lock
     if get_by_phone(session, phone=phone) is not None:
         raise InvalidInput(
             _l("Some fields are invalid."),
@@ -64,7 +65,7 @@ def register_citizen(
     user = User(
         role=Role.CITIZEN,
         phone=phone,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         name=name,
         locale=locale,
     )
@@ -83,6 +84,7 @@ def create_user(
     institution_id: uuid.UUID | None = None,
 ) -> User:
     """Create an account of any role (admins via the CLI; doctors and educators via the API)."""
+    password_hash = hash_password(password)  # slow: before the first statement takes a lock
     if get_by_phone(session, phone=phone) is not None:
         raise invalid("phone", _l("This phone number is already registered."))
     needs_institution = role in (Role.DOCTOR, Role.EDUCATOR)
@@ -93,7 +95,7 @@ def create_user(
     user = User(
         role=role,
         phone=phone,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         name=name,
         institution_id=institution_id,
     )
@@ -172,9 +174,11 @@ def login(
 ) -> IssuedToken:
     """Check the password under throttling; record a failure or issue a token."""
     keys = ThrottleKeys.of(phone=phone, address=address)
+    begin_reading(session)  # no write lock held while the password is checked (slow)
     counts = _throttle_check(session, keys=keys, settings=settings)
     user = get_by_phone(session, phone=phone)
     ok = verify_password(user.password_hash if user else None, password)
+    prepare_to_write(session)
     if user is None or not ok or not user.is_active:
         session.add_all([LoginFailure(key=k) for k in (keys.pair, keys.phone, keys.address)])
         session.flush()
