@@ -48,7 +48,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     # Before any other hook touches the database: does this request write (SQLite locking)?
     app.before_request(_declare_write_intent)
-    guards.init_app(app)
     app.teardown_request(lambda _exc: db.set_write_intent(True))
     # Registered first so that it runs last: after-request hooks run in reverse order.
     app.after_request(_commit_unit_of_work)
@@ -57,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for domain in DOMAINS:
         domain.init_app(app, api)
+    guards.init_app(app)  # after auth's hook: a wrong role is 403 before a body is judged
 
     from backend import cli
 

@@ -43,6 +43,6 @@ def _refuse_missing_body() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the guards (before authentication: they read no database)."""
+    """Register the guards (after the role check: a stranger learns nothing of the body)."""
     app.before_request(_limit_streamed_body)
     app.before_request(_refuse_missing_body)
