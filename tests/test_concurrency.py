@@ -59,7 +59,9 @@ def live(database_kind, tmp_path):
             session.commit()
             institution_id = str(inst.id)
         engine.dispose()
-        with serve(url) as base:
+        # SQLite as `make run` serves it (flask's threaded server); PostgreSQL as `make serve`
+        # does (gunicorn, 2 processes x 4 threads).
+        with serve(url, gunicorn=database_kind == "postgresql") as base:
             yield base, log_in(base, doctor_phone), institution_id
 
 
