@@ -82,9 +82,14 @@ def call(
 
 @contextlib.contextmanager
 def serve(
-    database_url: str, *, env: Mapping[str, str] | None = None, gunicorn: bool = False
+    database_url: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    gunicorn: bool = False,
+    dispatcher: bool = False,
 ) -> Iterator[str]:
-    """Run the app in its own process (flask's threaded server, as `make run`, or gunicorn)."""
+    """Run the app in its own process (flask's threaded server, as `make run`, or gunicorn),
+    with the reminder dispatcher beside it when asked (both share the database)."""
     port = free_port()
     environ = dict(os.environ, DATABASE_URL=database_url, **TEST_ENV, **(env or {}))
     if gunicorn:
@@ -115,6 +120,15 @@ def serve(
     log = Path(tempfile.mkstemp(prefix="live-server-", suffix=".log")[1])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT)
+        helper = None
+        if dispatcher:
+            helper = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "backend", "dispatcher"],
+                cwd=ROOT,
+                env={**environ, "DISPATCHER_INTERVAL_SECONDS": "0.5"},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -129,12 +143,15 @@ def serve(
             time.sleep(0.2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for running in (proc, helper):
+            if running is None:
+                continue
+            running.terminate()
+            try:
+                running.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                running.kill()
+                running.wait()
         text = log.read_text(errors="replace")
         log.unlink(missing_ok=True)
         if "Traceback" in text:

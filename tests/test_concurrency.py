@@ -34,10 +34,11 @@ def _phone() -> str:
     return f"137{next(_phones) % 100_000_000:08d}"
 
 
-@pytest.fixture
-def live(database_kind, tmp_path):
-    """A committed database with a doctor, and a server process on it; yields (base, doctor)."""
-    with new_database(database_kind, tmp_path) as url:
+@pytest.fixture(scope="module")
+def live(database_kind, tmp_path_factory):
+    """A committed database with a doctor, and a server process on it (one per module and
+    database: the tests make their own people); yields (base, doctor token, institution)."""
+    with new_database(database_kind, tmp_path_factory.mktemp("live")) as url:
         engine = make_engine(url)
         load_all()
         Base.metadata.create_all(engine)
@@ -60,8 +61,8 @@ def live(database_kind, tmp_path):
             institution_id = str(inst.id)
         engine.dispose()
         # SQLite as `make run` serves it (flask's threaded server); PostgreSQL as `make serve`
-        # does (gunicorn, 2 processes x 4 threads).
-        with serve(url, gunicorn=database_kind == "postgresql") as base:
+        # does (gunicorn, 2 processes x 4 threads); the dispatcher shares the database.
+        with serve(url, gunicorn=database_kind == "postgresql", dispatcher=True) as base:
             yield base, log_in(base, doctor_phone), institution_id
 
 
