@@ -38,6 +38,7 @@ run: seed
 # it. Set DATABASE_URL (PostgreSQL), the secrets and PROXY_FIX_X_FOR (README "Production").
 WORKERS ?= 3
 THREADS ?= 4
+serve: export ENVIRONMENT ?= production
 serve: migrate
 	$(FLASK) dispatcher & DISPATCHER=$$!; \
 	trap 'kill $$DISPATCHER 2>/dev/null' EXIT INT TERM; \

@@ -60,11 +60,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SQL_ECHO": env.get("SQL_ECHO", "") == "1",
         # SQLite: how long a writer waits for the lock before the request answers 503.
         "DATABASE_BUSY_TIMEOUT_SECONDS": float(env.get("DATABASE_BUSY_TIMEOUT_SECONDS", "30")),
-        # development (the defaults below may serve) or production (every secret must be set):
-        # production unless said otherwise, except on the SQLite file of `make run`.
-        "ENVIRONMENT": env.get(
-            "ENVIRONMENT", "development" if database_url.startswith("sqlite") else "production"
-        ),
+        # development (the defaults below may serve) or production (every secret must be set).
+        # The production entry points (backend.wsgi, `make serve`) default to production.
+        "ENVIRONMENT": env.get("ENVIRONMENT", "development"),
         # Secrets: the defaults only serve development; production refuses to start with them.
         "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRETS["SECRET_KEY"]),
         # Fernet keys (urlsafe base64 of 32 bytes), comma-separated, newest first, for national

@@ -6,6 +6,10 @@ so that request.remote_addr (log-in throttling, audit rows) is the client's, not
 
 from __future__ import annotations
 
+import os
+
 from backend import create_app
 
+# The production entry point: development secrets are refused unless said otherwise.
+os.environ.setdefault("ENVIRONMENT", "production")
 app = create_app()

@@ -4,7 +4,11 @@ HMAC key is separate."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -62,6 +66,20 @@ def test_production_starts_with_its_own_secrets():
         }
     )
     assert app.config["ENVIRONMENT"] == "production"
+
+
+def test_the_wsgi_entry_point_is_production_by_default():
+    env = {k: v for k, v in os.environ.items() if k not in ("ENVIRONMENT", "SECRET_KEY")}
+    env["DATABASE_URL"] = "sqlite://"
+    run = subprocess.run(
+        [sys.executable, "-c", "import backend.wsgi"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode != 0 and "InsecureSettings" in run.stderr
 
 
 def _stored(db, user_id: str) -> User:

@@ -80,7 +80,6 @@ def _start(url: str, gateway_url: str, worker: str) -> subprocess.Popen:
     env = dict(
         os.environ,
         DATABASE_URL=url,
-        ENVIRONMENT="development",
         REMINDER_WEBHOOK_URL=gateway_url,
         REMINDER_WEBHOOK_SECRET="s",
         DISPATCHER_INTERVAL_SECONDS="0.2",
