@@ -7,7 +7,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 FLASK  := $(BIN)/flask --app backend
 
-.PHONY: run test install catalogs migrate seed dispatcher lint format openapi openapi-check messages clean
+.PHONY: run serve test install catalogs migrate seed dispatcher lint format openapi openapi-check messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,17 @@ run: seed
 	$(FLASK) dispatcher & DISPATCHER=$$!; \
 	trap 'kill $$DISPATCHER 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production-style: gunicorn (WORKERS processes x THREADS threads) with the dispatcher beside
+# it. Set DATABASE_URL (PostgreSQL), the secrets and PROXY_FIX_X_FOR (README "Production").
+WORKERS ?= 3
+THREADS ?= 4
+serve: export ENVIRONMENT ?= production
+serve: migrate
+	$(FLASK) dispatcher & DISPATCHER=$$!; \
+	trap 'kill $$DISPATCHER 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) \
+		--graceful-timeout 20 --access-logfile - backend.wsgi:app
 
 dispatcher: migrate
 	$(FLASK) dispatcher

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
-from sqlalchemy.exc import IntegrityError
+from flask import Flask, Response, request
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from backend import config as settings
-from backend import db, errors
+from backend import db, errors, guards
+from backend.api import HttpConventionsPlugin, serve_swagger_ui_assets
 from backend.extensions import api, babel
-from backend.i18n import _l
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -21,6 +21,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings.from_env())
     if config:
         app.config.update(config)
+    settings.check_secrets(app.config)
+    _trust_proxies(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
@@ -39,9 +41,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         spec_kwargs={
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],
+            "extra_plugins": [HttpConventionsPlugin()],
         },
     )
+    serve_swagger_ui_assets(app)
     errors.init_app(app)
+    # Before any other hook touches the database: does this request write (SQLite locking)?
+    app.before_request(_declare_write_intent)
+    app.teardown_request(lambda _exc: db.set_write_intent(True))
     # Registered first so that it runs last: after-request hooks run in reverse order.
     app.after_request(_commit_unit_of_work)
 
@@ -49,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for domain in DOMAINS:
         domain.init_app(app, api)
+    guards.init_app(app)  # after auth's hook: a wrong role is 403 before a body is judged
 
     from backend import review
 
@@ -61,16 +69,46 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies, take the client address (throttling, audit) from them."""
+    hops = {k: int(app.config.get(f"PROXY_FIX_X_{k.upper()}", 0)) for k in ("for", "proto", "host")}
+    if any(hops.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"]
+        )
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _declare_write_intent() -> None:
+    """Writing requests take SQLite's write lock up front; reads begin deferred."""
+    db.set_write_intent(request.method not in SAFE_METHODS)
+
+
 def _commit_unit_of_work(response: Response) -> Response:
     """A request is one unit of work: commit once when it succeeded, else roll back."""
     session = db.Session()
     if response.status_code >= 400:
-        session.rollback()
+        errors.rollback_quietly()
         return response
     try:
         session.commit()
-    except IntegrityError:
-        # A concurrent twin (same Idempotency-Key, same unique value) committed first.
-        session.rollback()
-        return errors.problem(409, _l("This record conflicts with an existing one."))
+    except IntegrityError as exc:
+        # A concurrent twin committed first: with the same Idempotency-Key, answer what it
+        # answered (the key's row is committed now); otherwise a 409.
+        errors.rollback_quietly()
+        from backend.ops import idempotency
+
+        try:
+            replayed = idempotency.replay()
+        except Exception:
+            replayed = None
+        if replayed is not None:
+            return replayed
+        return errors.database_problem(exc)
+    except SQLAlchemyError as exc:
+        return errors.database_problem(exc)
     return response

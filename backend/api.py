@@ -2,20 +2,97 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import http
+from collections.abc import Mapping
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from marshmallow import fields, validate
+from apispec import BasePlugin
+from flask_smorest.utils import prepare_response
+from marshmallow import fields, pre_load, validate
 
 from backend.i18n import _l
 
+# Dates and instants outside these bounds are typing mistakes or probes (0001-01-01,
+# 9999-12-31): refused as a field error before any date arithmetic can overflow.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+DATE_RANGE_ERROR = _l("Enter a date between {min} and {max}.")
+TEXT_ERROR = _l("This text contains characters that are not allowed.")
+BOOLEAN_ERROR = _l("Not a valid boolean.")
+
+
+def _bad_text(value: str) -> bool:
+    """NUL (PostgreSQL refuses it, SQLite keeps it silently) or a lone surrogate (no UTF-8)."""
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _bad_texts(data: Any, path: str, found: dict[str, list[Any]]) -> None:
+    if isinstance(data, str):
+        if _bad_text(data):
+            found.setdefault(path or "body", [TEXT_ERROR])
+    elif isinstance(data, Mapping):
+        for key in list(data.keys()):
+            name = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _bad_text(key):
+                found.setdefault(name, [TEXT_ERROR])
+            _bad_texts(data[key], name, found)
+    elif isinstance(data, list | tuple):
+        for i, item in enumerate(data):
+            _bad_texts(item, f"{path}.{i}" if path else str(i), found)
+
+
+def _in_date_range(value: dt.date | dt.datetime) -> bool:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
 
 class Schema(ma.Schema):
-    """Base schema: unknown fields are refused (fields keep declaration order)."""
+    """Base schema: unknown fields are refused (fields keep declaration order); text must be
+    storable (no NUL, no lone surrogate) and dates plausible, whatever the field."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @pre_load
+    def _refuse_unstorable_text(self, data: Any, **_kwargs: Any) -> Any:
+        found: dict[str, list[Any]] = {}
+        _bad_texts(data, "", found)
+        if type(data) is dict:  # a JSON body (query strings arrive as a MultiDict)
+            # JSON has true and false: 0, 1 or "yes" are refused as the schema says.
+            for name, field in self.load_fields.items():
+                key = field.data_key or name
+                value = data.get(key)
+                boolean = isinstance(field, fields.Boolean)
+                if boolean and value is not None and not isinstance(value, bool):
+                    found.setdefault(key, [BOOLEAN_ERROR])
+        if found:
+            raise ma.ValidationError(found)
+        return data
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        """Every date or instant field refuses years outside EARLIEST_DATE..LATEST_DATE."""
+        if (
+            isinstance(field_obj, fields.Date | fields.DateTime)
+            and not isinstance(field_obj, fields.Time)  # a DateTime subclass in marshmallow 3
+            and _date_bounds not in field_obj.validators
+        ):
+            field_obj.validators.append(_date_bounds)
+
+
+def _date_bounds(value: dt.date | dt.datetime) -> None:
+    if isinstance(value, dt.date) and not _in_date_range(value):
+        raise ma.ValidationError(
+            [DATE_RANGE_ERROR.format(min=EARLIEST_DATE.isoformat(), max=LATEST_DATE.isoformat())]
+        )
 
 
 class ProblemSchema(Schema):
@@ -63,6 +140,67 @@ def page(items: Any, *, page: int, page_size: int, total: int) -> dict[str, Any]
     return {"items": list(items), "page": page, "page_size": page_size, "total": total}
 
 
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+_HEADER_DOCS: dict[str, dict[str, Any]] = {
+    "Idempotency-Key": {
+        "description": "Any unique string (a UUID) per intended action: a retry with the same "
+        "key and body gets the first answer (header Idempotent-Replayed) instead of a twin; "
+        "the same key with another body is 422. Kept 24 hours.",
+        "schema": {"type": "string", "maxLength": 200},
+    },
+    "If-Match": {
+        "description": "The ETag last read: when the record changed since, the answer is 412 "
+        "instead of a lost update. Optional.",
+        "schema": {"type": "string"},
+    },
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer"},
+    }
+}
+_ETAG = {
+    "ETag": {"description": "The record's version, for If-Match.", "schema": {"type": "string"}}
+}
+
+
+class HttpConventionsPlugin(BasePlugin):
+    """Documents what every route shares: Idempotency-Key on POSTs, If-Match and ETag where
+    a version is checked (an operation that may answer 412), Retry-After on 429 and 503."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
+    ) -> None:
+        operations = operations or {}
+        versioned = any(
+            "412" in map(str, (op.get("responses") or {})) for op in operations.values()
+        )
+        for method, op in operations.items():
+            responses = op.get("responses") or {}
+            codes = {str(code) for code in responses}
+            params = op.setdefault("parameters", [])
+            public = op.get("security") == []
+            if method == "post" and not public:
+                params.append(
+                    {"in": "header", "name": "Idempotency-Key", **_HEADER_DOCS["Idempotency-Key"]}
+                )
+            if "412" in codes:
+                params.append({"in": "header", "name": "If-Match", **_HEADER_DOCS["If-Match"]})
+            for code, response in responses.items():
+                if not isinstance(response, dict):
+                    continue
+                if (
+                    versioned
+                    and str(code) in ("200", "201")
+                    and method in ("get", "patch", "post", "put")
+                ):
+                    response.setdefault("headers", {}).update(_ETAG)
+                if str(code) in ("429", "503"):
+                    response.setdefault("headers", {}).update(_RETRY_AFTER)
+
+
 class Api(flask_smorest.Api):
     """flask-smorest's Api whose errors are rendered by backend.errors (problem+json)."""
 
@@ -71,6 +209,49 @@ class Api(flask_smorest.Api):
     def _register_error_handlers(self) -> None:
         """Errors are registered once in backend.errors.init_app."""
 
+    def _register_responses(self) -> None:
+        """The shared error responses, documented as application/problem+json."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                if status in (429, 503):
+                    response["headers"] = dict(_RETRY_AFTER)
+            elif not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {
+            "description": "Any other error, such as 503 (with Retry-After) when the database "
+            "is unreachable or busy",
+            "schema": self.ERROR_SCHEMA,
+            "headers": dict(_RETRY_AFTER),
+        }
+        prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest Blueprint; every route is documented with problem responses."""
+
+    def alt_response(self, status_code: Any, response: Any = None, **kwargs: Any) -> Any:
+        """An error answer is documented as application/problem+json."""
+        if response is None and int(status_code) >= 400:
+            kwargs.setdefault("content_type", PROBLEM_MEDIA_TYPE)
+            kwargs.setdefault("schema", ProblemSchema)
+        return super().alt_response(status_code, response, **kwargs)
+
+
+def serve_swagger_ui_assets(app: Any) -> None:
+    """Serve Swagger UI's scripts and styles from the installed swagger-ui-bundle package."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    def swagger_ui_asset(filename: str) -> Any:
+        return send_from_directory(str(swagger_ui_path), filename, max_age=86400)
+
+    app.add_url_rule(
+        f"{app.config['OPENAPI_SWAGGER_UI_URL']}<path:filename>",
+        endpoint="swagger_ui_asset",
+        view_func=swagger_ui_asset,
+    )

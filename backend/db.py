@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Annotated, Any
 
 from flask import Flask
@@ -80,12 +83,62 @@ class Base(DeclarativeBase):
 
 Session = scoped_session(sessionmaker(expire_on_commit=False))
 
+# SQLite: may this unit of work write? A deferred transaction that reads and then writes
+# cannot wait for the lock (SQLITE_BUSY at once, whatever the busy timeout), so a unit of work
+# that may write takes the write lock up front (BEGIN IMMEDIATE) and the busy timeout works.
+# True by default (jobs, CLI); a request with a safe method reads under a deferred BEGIN and
+# calls `prepare_to_write` before its first write (an audited read).
+_WRITES: ContextVar[bool] = ContextVar("mch_db_writes", default=True)
 
-def make_engine(url: str, echo: bool = False) -> Engine:
-    """Create the engine; SQLite gets foreign keys, WAL and a busy timeout."""
+
+def set_write_intent(writes: bool) -> None:
+    """Declare whether the transactions started from now on, in this context, may write."""
+    _WRITES.set(writes)
+
+
+@contextmanager
+def write_intent(writes: bool) -> Iterator[None]:
+    """Run a block with the given write intent, then restore the previous one."""
+    token = _WRITES.set(writes)
+    try:
+        yield
+    finally:
+        _WRITES.reset(token)
+
+
+def begin_reading(session: Any) -> None:
+    """Before reads followed by slow work (a password check): when no transaction is open yet,
+    the next one begins deferred, so SQLite's write lock is not held during the slow part.
+    Call `prepare_to_write` before writing."""
+    if not session.in_transaction():
+        _WRITES.set(False)
+
+
+def prepare_to_write(session: Any) -> None:
+    """Before the first write of a read-only unit of work: on SQLite, end the read transaction
+    (nothing was written, objects stay loaded) so the next one begins IMMEDIATE."""
+    if _WRITES.get():
+        return
+    _WRITES.set(True)
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite" and session.in_transaction():
+        session.commit()
+
+
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    """Make a search text literal inside LIKE: `%` and `_` match themselves (escape="\\")."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def make_engine(url: str, echo: bool = False, *, busy_timeout: float = 30.0) -> Engine:
+    """Create the engine; SQLite gets foreign keys, WAL and a busy timeout (seconds) that
+    writers really wait for, since they take the lock up front."""
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": busy_timeout}
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
@@ -100,12 +153,12 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             if url not in ("sqlite://", "sqlite:///:memory:"):
                 cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITES.get() else "BEGIN")
 
     return engine
 
@@ -118,7 +171,11 @@ def init_app(app: Flask) -> None:
             from pathlib import Path
 
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        app.extensions["DB_ENGINE"] = make_engine(url, app.config.get("SQL_ECHO", False))
+        app.extensions["DB_ENGINE"] = make_engine(
+            url,
+            app.config.get("SQL_ECHO", False),
+            busy_timeout=app.config.get("DATABASE_BUSY_TIMEOUT_SECONDS", 30.0),
+        )
     engine = app.extensions["DB_ENGINE"]
     if not app.config.get("TESTING_SESSION_BOUND"):
         Session.configure(bind=engine)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, json
-from sqlalchemy.exc import IntegrityError
+from flask import Flask, Response, current_app, json, request
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from backend.db import Session
@@ -91,15 +100,23 @@ def invalid(field: str, message: Any) -> InvalidInput:
     return InvalidInput(_l("Some fields are invalid."), errors={field: [message]})
 
 
+_UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _printable(text: str) -> str:
+    """Text safe to send back: no NUL, lone surrogates replaced (they cannot be encoded)."""
+    return _UNPRINTABLE.sub("\ufffd", text)
+
+
 def _localize(value: Any) -> Any:
     """Render lazy strings and translate marshmallow's built-in English messages."""
     if isinstance(value, Mapping):
-        return {str(k): _localize(v) for k, v in value.items()}
+        return {_printable(str(k)): _localize(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_localize(v) for v in value]
     if isinstance(value, str):
-        return _(value) if value else value
-    return str(value)
+        return _printable(_(value)) if value else value
+    return _printable(str(value))
 
 
 def _flatten_locations(messages: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,19 +176,80 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_domain_error(error: DomainError) -> Response:
     """Domain errors raised by services; the failed unit of work is rolled back."""
-    Session.rollback()
+    rollback_quietly()
     return problem(error.status, error.detail, error.errors, error.headers)
 
 
-def handle_integrity_error(error: IntegrityError) -> Response:
-    """A constraint refused the write: a duplicate or a dangling reference."""
-    Session.rollback()
-    current_app.logger.info("integrity error: %s", error.orig)
-    return problem(409, _l("This record conflicts with an existing one."))
+def rollback_quietly() -> None:
+    """End the failed unit of work without letting a broken session or connection raise."""
+    try:
+        Session.rollback()
+    except Exception:  # a dead connection: the pool invalidates it
+        current_app.logger.warning("rollback failed", exc_info=True)
+
+
+# PostgreSQL SQLSTATEs: retry the same request (409) or come back later (503).
+_RETRY_CONFLICT = {"40001", "40P01"}  # serialization failure, deadlock
+_UNAVAILABLE_CLASSES = ("08", "53", "57")  # connection, resources, operator intervention
+
+
+def database_problem(error: SQLAlchemyError) -> Response:
+    """Map a database failure to problem+json; the session is rolled back, never read."""
+    rollback_quietly()
+    if isinstance(error, StaleDataError):
+        # Version check at flush: someone else changed the record since it was read.
+        status = 412 if request.headers.get("If-Match") else 409
+        return problem(status, _l("This record was changed by someone else. Reload it and retry."))
+    if isinstance(error, IntegrityError):
+        current_app.logger.info("integrity error: %s", error.orig)
+        return problem(409, _l("This record conflicts with an existing one."))
+    orig = getattr(error, "orig", None)
+    code = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+    message = str(orig or error).lower()
+    if code in _RETRY_CONFLICT:
+        return problem(
+            409,
+            _l("Another request changed the same records at the same time. Retry."),
+            headers={"Retry-After": "1"},
+        )
+    if isinstance(error, DataError) and not code.startswith(_UNAVAILABLE_CLASSES):
+        return problem(422, _l("A value is out of the range the database can store."))
+    busy = "database is locked" in message or "database is busy" in message
+    if (
+        busy
+        or code == "55P03"
+        or code.startswith(_UNAVAILABLE_CLASSES)
+        or (isinstance(error, DBAPIError) and error.connection_invalidated)
+        or (
+            isinstance(error, OperationalError | InterfaceError)
+            and not code
+            and not type(orig).__module__.startswith("sqlite3")
+        )
+    ):
+        current_app.logger.warning("database unavailable: %s", message[:200])
+        return problem(
+            503,
+            _l("The service is busy or its database is unreachable. Retry shortly."),
+            headers={"Retry-After": "1" if busy else "5"},
+        )
+    current_app.logger.exception("database error")
+    return problem(500)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """Anything else: a logged 500, still problem+json, the unit of work rolled back."""
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    rollback_quietly()
+    if isinstance(error, RecursionError):  # the JSON parser on a body nested thousands deep
+        return problem(400, errors={"json": [_l("The JSON body is nested too deeply.")]})
+    current_app.logger.error("unhandled error", exc_info=error)
+    return problem(500)
 
 
 def init_app(app: Flask) -> None:
     """Register the handlers; flask-smorest's own HTTPException handler is replaced."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
-    app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(SQLAlchemyError, database_problem)
+    app.register_error_handler(Exception, handle_unexpected)

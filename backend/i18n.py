@@ -7,6 +7,7 @@ from functools import cached_property
 from babel import support
 from flask import g, request
 from flask_babel import Babel, Domain, get_locale, gettext, lazy_gettext, ngettext
+from sqlalchemy import inspect as sa_inspect
 
 __all__ = ["N_", "SUPPORTED_LOCALES", "_", "_l", "ngettext", "normalize_locale", "select_locale"]
 
@@ -31,8 +32,10 @@ def normalize_locale(value: str | None) -> str | None:
 def select_locale() -> str:
     """The user's own setting, else the best Accept-Language match, else the default."""
     user = g.get("current_user")
-    if user is not None and user.locale in SUPPORTED_LOCALES:
-        return str(user.locale)
+    # Read what is loaded, never the database: on the error path the session may be broken.
+    own = sa_inspect(user).dict.get("locale") if user is not None else None
+    if own in SUPPORTED_LOCALES:
+        return str(own)
     for value, _quality in request.accept_languages:  # already sorted by quality
         locale = normalize_locale(value)
         if locale is not None:

@@ -226,7 +226,7 @@ class PatientById(MethodView):
 
 
 def _handbook(session: Any, person: User) -> dict[str, Any]:
-    cipher = FieldCipher(current_app.config["FIELD_ENCRYPTION_KEY"])
+    cipher = FieldCipher.from_config(current_app.config)
     pregnancies, children = handbook_service.all_records(session, person=person)
     return {
         "profile": handbook_service.profile(
@@ -274,7 +274,7 @@ class MyExport(MethodView):
     def get(self) -> Any:
         """Download everything the service holds about you, as JSON."""
         session, user = Session(), _me()
-        cipher = FieldCipher(current_app.config["FIELD_ENCRYPTION_KEY"])
+        cipher = FieldCipher.from_config(current_app.config)
         rows, _ = service.access_log(session, user=user, page=1, page_size=10_000)
         return {
             "exported_at": utcnow(),

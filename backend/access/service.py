@@ -20,7 +20,7 @@ from backend.auth.models import (
     Role,
     User,
 )
-from backend.db import utcnow
+from backend.db import LIKE_ESCAPE, escape_like, utcnow
 from backend.errors import Conflict, NotFound, invalid
 from backend.i18n import _l
 
@@ -292,8 +292,13 @@ def list_patients(
         .order_by(Registration.registered_at.desc(), User.id)
     )
     if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(User.name.ilike(like), User.phone.like(f"{q.strip()}%")))
+        text = escape_like(q.strip())
+        stmt = stmt.where(
+            or_(
+                User.name.ilike(f"%{text}%", escape=LIKE_ESCAPE),
+                User.phone.like(f"{text}%", escape=LIKE_ESCAPE),
+            )
+        )
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
     return [(u, r) for u, r in rows], total

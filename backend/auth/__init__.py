@@ -21,6 +21,7 @@ def init_app(app: Flask, api: Api) -> None:
     api.register_blueprint(routes.blp)
     api.register_blueprint(routes.admin_blp)
     app.cli.add_command(cli.create_admin)
+    app.cli.add_command(cli.keys)
 
     @app.before_request
     def load_current_user() -> None:

@@ -1,9 +1,10 @@
-"""`flask --app backend create-admin`: the first administrator."""
+"""`flask --app backend create-admin` (the first administrator) and `keys reencrypt`."""
 
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
 from backend.auth import service
 from backend.auth.models import Role
@@ -33,3 +34,23 @@ def create_admin(phone: str, password: str, name: str) -> None:
         raise click.ClickException(str(exc.errors or exc.detail)) from exc
     session.commit()
     click.echo(f"admin {phone} created")
+
+
+keys = AppGroup("keys", help="Field-encryption keys.")
+
+
+@keys.command("reencrypt")
+def reencrypt() -> None:
+    """Re-encrypt national ID numbers with the first FIELD_ENCRYPTION_KEY and re-hash them."""
+    from backend.auth.security import FieldCipher
+
+    session = Session()
+    try:
+        count = service.reencrypt_national_ids(
+            session, cipher=FieldCipher.from_config(current_app.config)
+        )
+    except ValueError as exc:
+        session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    session.commit()
+    click.echo(f"re-encrypted {count} national ID numbers")

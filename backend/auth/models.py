@@ -78,8 +78,8 @@ class AccessToken(Base):
     )
     token_hash: Mapped[str64] = mapped_column(unique=True)
     created_at: Mapped[created_at]
-    expires_at: Mapped[dt.datetime]
-    revoked_at: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)  # the retention purge
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(index=True)
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
@@ -91,7 +91,7 @@ class LoginFailure(Base):
 
     id: Mapped[uuid_pk]
     key: Mapped[str] = mapped_column(String(80))
-    at: Mapped[created_at]
+    at: Mapped[created_at] = mapped_column(index=True)  # the retention purge
 
     __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
 

@@ -30,6 +30,7 @@ from backend.auth.models import (
     Role,
     User,
 )
+from backend.db import prepare_to_write
 from backend.errors import Forbidden, NotFound, Unauthorized
 from backend.i18n import _l
 
@@ -202,6 +203,7 @@ def audit(
     owner_id: uuid.UUID | None = None,
 ) -> None:
     """Append one audit row; the request's path and client address are taken when present."""
+    prepare_to_write(session)  # an audited read writes: SQLite takes the lock first
     event = AuditEvent(
         actor_id=actor.id,
         actor_role=actor.role,

@@ -40,6 +40,7 @@ def _token_body(issued: service.IssuedToken) -> dict[str, Any]:
         "expires_at": issued.expires_at,
         "user_id": issued.user.id,
         "role": issued.user.role,
+        "recent_failed_logins": issued.recent_failed_logins,
     }
 
 
@@ -54,6 +55,7 @@ def bearer_token() -> str | None:
 class Register(MethodView):
     @blp.arguments(RegisterSchema)
     @blp.response(201, AccountSchema)
+    @blp.doc(security=[])
     def post(self, data: dict[str, Any]) -> Any:
         """Sign up as a citizen with phone and password."""
         return service.register_citizen(Session(), **data)
@@ -65,6 +67,7 @@ class Token(MethodView):
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong phone or password")
     @blp.alt_response(429, description="Too many failed log-ins (see Retry-After)")
+    @blp.doc(security=[])
     def post(self, data: dict[str, Any]) -> Any:
         """Log in with phone and password; returns a bearer token."""
         session = Session()
@@ -92,6 +95,7 @@ class Miniprogram(MethodView):
     @blp.arguments(MiniprogramLoginSchema)
     @blp.response(200, MiniprogramTokenSchema)
     @blp.alt_response(502, description="The code-to-session service failed")
+    @blp.doc(security=[{}, {"bearerAuth": []}])  # signed in: links the identity to her account
     def post(self, data: dict[str, Any]) -> Any:
         """Exchange a mini-program log-in code; links or creates the citizen."""
         openid = service.exchange_miniprogram_code(code=data["code"], settings=current_app.config)

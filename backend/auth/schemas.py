@@ -30,6 +30,12 @@ class TokenSchema(Schema):
     expires_at = fields.AwareDateTime()
     user_id = fields.UUID()
     role = fields.String()
+    recent_failed_logins = fields.Integer(
+        metadata={
+            "description": "Failed log-ins on this phone in the throttling window, from "
+            "anywhere: the app tells her when someone else tried her account."
+        }
+    )
 
 
 class MiniprogramLoginSchema(Schema):
@@ -48,8 +54,10 @@ class AccountSchema(Schema):
     """Public shape of a user (signed-up citizen, staff member)."""
 
     id = fields.UUID(dump_only=True)
-    phone = fields.String()
-    name = fields.String()
+    phone = fields.String(
+        allow_none=True, metadata={"description": "Null for a mini-program account."}
+    )
+    name = fields.String(allow_none=True, metadata={"description": "Null until she gives one."})
     role = fields.String()
     institution_id = fields.UUID(allow_none=True)
 

@@ -7,10 +7,12 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 _hasher = PasswordHasher()  # argon2id; parameters set from the settings by `configure_hasher`
 _dummy_hash = _hasher.hash("not-a-real-password")
@@ -73,11 +75,32 @@ def national_id_birth_date(value: str) -> dt.date:
 
 
 class FieldCipher:
-    """Encrypts a field at rest (Fernet) and derives a keyed hash for look-ups."""
+    """Encrypts a field at rest and keeps a keyed hash of it for look-ups.
 
-    def __init__(self, key: str) -> None:
-        self._fernet = Fernet(key.encode())
-        self._hmac_key = hashlib.sha256(b"lookup:" + base64.urlsafe_b64decode(key)).digest()
+    `keys` is one Fernet key or several separated by commas: the first encrypts, every one
+    decrypts (MultiFernet), so a key is rotated by putting the new one first and running
+    `flask --app backend keys reencrypt`. The look-up hash has its own key (`lookup_key`):
+    rotating the encryption key never changes a hash. Without one (development), the hash key
+    is derived from the last encryption key listed, the original one, as before the keys were
+    separated: set FIELD_LOOKUP_KEY and run `keys reencrypt` before removing that key.
+    """
+
+    def __init__(self, keys: str, lookup_key: str | None = None) -> None:
+        parts = [k.strip() for k in keys.split(",") if k.strip()]
+        if not parts:
+            raise ValueError("FIELD_ENCRYPTION_KEY is empty")
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
+        if lookup_key:
+            self._hmac_key = lookup_key.encode()
+        else:
+            self._hmac_key = hashlib.sha256(
+                b"lookup:" + base64.urlsafe_b64decode(parts[-1])
+            ).digest()
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> FieldCipher:
+        """The cipher the settings describe."""
+        return cls(config["FIELD_ENCRYPTION_KEY"], config.get("FIELD_LOOKUP_KEY") or None)
 
     def encrypt(self, value: str) -> bytes:
         return self._fernet.encrypt(value.encode())
@@ -87,6 +110,10 @@ class FieldCipher:
             return self._fernet.decrypt(token).decode()
         except InvalidToken:
             return None
+
+    def rotate(self, token: bytes) -> bytes:
+        """The same value encrypted with the first key (InvalidToken if no key opens it)."""
+        return self._fernet.rotate(token)
 
     def lookup_hash(self, value: str) -> str:
         return hmac.new(self._hmac_key, value.upper().encode(), hashlib.sha256).hexdigest()

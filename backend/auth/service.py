@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import urllib.error
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth.models import AccessToken, Institution, LoginFailure, Role, User
 from backend.auth.security import hash_password, new_token, token_digest, verify_password
-from backend.db import utcnow
+from backend.db import begin_reading, prepare_to_write, utcnow
 from backend.errors import (
     Conflict,
     InvalidInput,
@@ -38,6 +39,7 @@ class IssuedToken:
     token: str
     expires_at: dt.datetime
     user: User
+    recent_failed_logins: int = 0
 
 
 def get_by_phone(session: Session, *, phone: str) -> User | None:
@@ -54,6 +56,7 @@ def register_citizen(
     locale: str | None = None,
 ) -> User:
     """Sign a citizen up with phone + password."""
+    password_hash = hash_password(password)  # slow: before the first statement takes a lock
     if get_by_phone(session, phone=phone) is not None:
         raise InvalidInput(
             _l("Some fields are invalid."),
@@ -62,7 +65,7 @@ def register_citizen(
     user = User(
         role=Role.CITIZEN,
         phone=phone,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         name=name,
         locale=locale,
     )
@@ -81,6 +84,7 @@ def create_user(
     institution_id: uuid.UUID | None = None,
 ) -> User:
     """Create an account of any role (admins via the CLI; doctors and educators via the API)."""
+    password_hash = hash_password(password)  # slow: before the first statement takes a lock
     if get_by_phone(session, phone=phone) is not None:
         raise invalid("phone", _l("This phone number is already registered."))
     needs_institution = role in (Role.DOCTOR, Role.EDUCATOR)
@@ -91,7 +95,7 @@ def create_user(
     user = User(
         role=role,
         phone=phone,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         name=name,
         institution_id=institution_id,
     )
@@ -109,41 +113,80 @@ def issue_token(session: Session, *, user: User, ttl_seconds: int) -> IssuedToke
     return IssuedToken(token, expires_at, user)
 
 
-def _throttle_check(session: Session, *, keys: Mapping[str, int], window: int) -> None:
-    """Raise 429 when any key has as many recent failures as it is allowed."""
-    since = utcnow() - dt.timedelta(seconds=window)
+@dataclass(frozen=True)
+class ThrottleKeys:
+    """The counters one log-in attempt touches (LoginFailure.key values)."""
+
+    pair: str  # this phone from this address: blocks after a few failures
+    phone: str  # this phone from anywhere: slows (spaces attempts) past a higher ceiling
+    address: str  # this address, any phone: blocks a sweep over many phones
+
+    @classmethod
+    def of(cls, *, phone: str, address: str) -> ThrottleKeys:
+        address = address[:45]  # an IPv6 text fits; the column holds 80 characters
+        return cls(f"pair:{phone}|{address}", f"phone:{phone}", f"addr:{address}")
+
+
+def _too_many(retry_after: float) -> TooManyRequests:
+    return TooManyRequests(
+        _l("Too many failed log-ins. Try again later."),
+        headers={"Retry-After": str(max(1, int(retry_after) + 1))},
+    )
+
+
+def _throttle_check(
+    session: Session, *, keys: ThrottleKeys, settings: Mapping[str, Any]
+) -> dict[str, int]:
+    """Raise 429 when this attempt must wait; return the failure counts per key.
+
+    Someone who types another person's phone from elsewhere blocks only herself (the pair),
+    never the owner: past LOGIN_MAX_FAILURES_PER_PHONE failures from anywhere, attempts on the
+    phone are only spaced LOGIN_PHONE_SLOWDOWN_SECONDS apart.
+    """
+    window = settings["LOGIN_WINDOW_SECONDS"]
+    now = utcnow()
     rows = session.execute(
-        select(LoginFailure.key, func.count(), func.min(LoginFailure.at))
-        .where(LoginFailure.key.in_(list(keys)), LoginFailure.at >= since)
+        select(LoginFailure.key, func.count(), func.min(LoginFailure.at), func.max(LoginFailure.at))
+        .where(
+            LoginFailure.key.in_([keys.pair, keys.phone, keys.address]),
+            LoginFailure.at >= now - dt.timedelta(seconds=window),
+        )
         .group_by(LoginFailure.key)
     ).all()
-    for key, count, oldest in rows:
-        if count >= keys[key]:
-            retry = max(1, int(window - (utcnow() - oldest).total_seconds()) + 1)
-            raise TooManyRequests(
-                _l("Too many failed log-ins. Try again later."),
-                headers={"Retry-After": str(retry)},
-            )
+    seen = {key: (count, oldest, newest) for key, count, oldest, newest in rows}
+    for key, limit in (
+        (keys.pair, settings["LOGIN_MAX_FAILURES_PER_PHONE_ADDRESS"]),
+        (keys.address, settings["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+    ):
+        count, oldest, _newest = seen.get(key, (0, now, now))
+        if count >= limit:
+            raise _too_many(window - (now - oldest).total_seconds())
+    count, _oldest, newest = seen.get(keys.phone, (0, now, now))
+    if count >= settings["LOGIN_MAX_FAILURES_PER_PHONE"]:
+        wait = settings["LOGIN_PHONE_SLOWDOWN_SECONDS"] - (now - newest).total_seconds()
+        if wait > 0:
+            raise _too_many(wait)
+    return {key: value[0] for key, value in seen.items()}
 
 
 def login(
     session: Session, *, phone: str, password: str, address: str, settings: Mapping[str, Any]
 ) -> IssuedToken:
     """Check the password under throttling; record a failure or issue a token."""
-    keys = {
-        f"phone:{phone}": settings["LOGIN_MAX_FAILURES_PER_PHONE"],
-        f"addr:{address}": settings["LOGIN_MAX_FAILURES_PER_ADDRESS"],
-    }
-    window = settings["LOGIN_WINDOW_SECONDS"]
-    _throttle_check(session, keys=keys, window=window)
+    keys = ThrottleKeys.of(phone=phone, address=address)
+    begin_reading(session)  # no write lock held while the password is checked (slow)
+    counts = _throttle_check(session, keys=keys, settings=settings)
     user = get_by_phone(session, phone=phone)
     ok = verify_password(user.password_hash if user else None, password)
+    prepare_to_write(session)
     if user is None or not ok or not user.is_active:
-        session.add_all([LoginFailure(key=k) for k in keys])
+        session.add_all([LoginFailure(key=k) for k in (keys.pair, keys.phone, keys.address)])
         session.flush()
         raise InvalidCredentials()
-    session.execute(delete(LoginFailure).where(LoginFailure.key == f"phone:{phone}"))
-    return issue_token(session, user=user, ttl_seconds=settings["TOKEN_TTL_SECONDS"])
+    session.execute(delete(LoginFailure).where(LoginFailure.key == keys.pair))
+    issued = issue_token(session, user=user, ttl_seconds=settings["TOKEN_TTL_SECONDS"])
+    # What the owner is told: failed attempts on her phone in the window, from anywhere.
+    return dataclasses.replace(issued, recent_failed_logins=counts.get(keys.phone, 0))
 
 
 def authenticate(session: Session, *, token: str) -> User | None:
@@ -261,3 +304,42 @@ def list_staff(session: Session, *, institution_id: uuid.UUID | None = None) -> 
     if institution_id:
         stmt = stmt.where(User.institution_id == institution_id)
     return list(session.scalars(stmt))
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+def reencrypt_national_ids(session: Session, *, cipher: Any, batch_size: int = 500) -> int:
+    """Re-encrypt every national ID with the first key and re-hash it with the look-up key.
+
+    Run after putting a new key first in FIELD_ENCRYPTION_KEY (or setting FIELD_LOOKUP_KEY);
+    the older keys can be removed once it has run. Each batch is one UPDATE (executemany).
+    Raises when a value opens with no key listed (nothing is changed then).
+    """
+    from sqlalchemy import bindparam, update
+
+    done = 0
+    last: uuid.UUID | None = None
+    while True:
+        stmt = select(User.id, User.national_id_cipher).where(User.national_id_cipher.is_not(None))
+        if last is not None:
+            stmt = stmt.where(User.id > last)
+        rows = session.execute(stmt.order_by(User.id).limit(batch_size)).all()
+        if not rows:
+            return done
+        changes = []
+        for user_id, token in rows:
+            value = cipher.decrypt(token)
+            if value is None:
+                raise ValueError(f"user {user_id}: no key in FIELD_ENCRYPTION_KEY opens it")
+            changes.append(
+                {"uid": user_id, "c": cipher.rotate(token), "h": cipher.lookup_hash(value)}
+            )
+        session.connection().execute(
+            update(User.__table__)
+            .where(User.__table__.c.id == bindparam("uid"))
+            .values(national_id_cipher=bindparam("c"), national_id_hash=bindparam("h")),
+            changes,
+        )
+        done += len(rows)
+        last = rows[-1][0]

@@ -85,7 +85,7 @@ StepPageSchema = page_schema(StepSchema, "StepPage")
 def _statuses(value: str) -> None:
     unknown = [s for s in value.split(",") if s not in STATUSES]
     if unknown:
-        raise ValidationError(ONE_OF)
+        raise ValidationError([ONE_OF])  # a list: a lazy string alone is split
 
 
 class ScheduleQueryArgsSchema(PageArgsSchema):

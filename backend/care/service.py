@@ -44,7 +44,7 @@ from backend.care.protocols import (
     check_result,
     interpret,
 )
-from backend.db import utcnow
+from backend.db import LIKE_ESCAPE, escape_like, utcnow
 from backend.errors import Conflict, InvalidInput, NotFound, invalid
 from backend.handbook import service as handbook_service
 from backend.handbook.models import Child, Guardian, GuardianRelation, Pregnancy, PregnancyStatus
@@ -923,6 +923,15 @@ def _patients_of(doctor: User) -> Any:
     )
 
 
+def _name_or_phone(q: str) -> Any:
+    """Her name contains `q`, or her phone starts with it (`%` and `_` taken literally)."""
+    text = escape_like(q)
+    return or_(
+        User.name.ilike(f"%{text}%", escape=LIKE_ESCAPE),
+        User.phone.like(f"{text}%", escape=LIKE_ESCAPE),
+    )
+
+
 def _page(session: Session, stmt: Select[Any], page: int, page_size: int) -> tuple[list[Any], int]:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
@@ -937,7 +946,7 @@ def _filters(
     if subject_kind:
         stmt = stmt.where(CareStep.subject_kind == subject_kind)
     if q:
-        stmt = stmt.where(or_(User.name.ilike(f"%{q}%"), User.phone.like(f"{q}%")))
+        stmt = stmt.where(_name_or_phone(q))
     return stmt
 
 
@@ -1061,7 +1070,7 @@ def worklist_high_risk(
         .order_by(severity, Pregnancy.edd, Pregnancy.id)
     )
     if q:
-        stmt = stmt.where(or_(User.name.ilike(f"%{q}%"), User.phone.like(f"{q}%")))
+        stmt = stmt.where(_name_or_phone(q))
     return _page(session, stmt, page, page_size)
 
 

@@ -45,7 +45,7 @@ def _default_tz() -> str:
 
 
 def _cipher() -> FieldCipher:
-    return FieldCipher(current_app.config["FIELD_ENCRYPTION_KEY"])
+    return FieldCipher.from_config(current_app.config)
 
 
 def _etag(version: int) -> dict[str, str]:

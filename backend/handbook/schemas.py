@@ -46,13 +46,13 @@ def _one_of(values: Any) -> validate.OneOf:
 def _valid_national_id(value: str) -> None:
     if not national_id_is_valid(value.upper()):
         raise ValidationError(
-            _l("This is not a valid ID number: check its 18 characters and the check character.")
+            [_l("This is not a valid ID number: check its 18 characters and the check character.")]
         )
 
 
 def _valid_zone(value: str) -> None:
     if not clock.is_valid_zone(value):
-        raise ValidationError(_l("Use an IANA time zone such as Asia/Shanghai."))
+        raise ValidationError([_l("Use an IANA time zone such as Asia/Shanghai.")])
 
 
 # --- shared pieces ----------------------------------------------------------------------------

@@ -20,6 +20,6 @@ class IdempotencyRecord(Base):
     status: Mapped[int]
     content_type: Mapped[str] = mapped_column(String(100))
     body: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[created_at]
+    created_at: Mapped[created_at] = mapped_column(index=True)  # the retention purge
 
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_records_user_key"),)

@@ -92,6 +92,16 @@ def register(scheduler: Any, app: Flask, *, worker: str, stop: threading.Event) 
         coalesce=True,
         next_run_time=_now(),
     )
+    scheduler.add_job(
+        plan_lesson_reminders,
+        "interval",
+        hours=1,
+        kwargs={"app": app},
+        id="reminders.plan_lessons",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=_now(),
+    )
 
 
 def _now() -> Any:
