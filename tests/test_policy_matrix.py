@@ -72,6 +72,21 @@ def _bodies() -> dict[tuple[str, str], dict]:
         ("PATCH", "/api/v1/lessons/<uuid:lesson_id>"): {"reading_minutes": 9},
         ("POST", "/api/v1/lessons/<uuid:lesson_id>/return"): {"comments": "改一下"},
         ("POST", "/api/v1/lessons/<uuid:lesson_id>/reads"): {"completed": True},
+        ("POST", "/api/v1/children/<uuid:child_id>/birth-defects"): {
+            "icd10": "Q69.9",
+            "timing": "within_42_days",
+            "diagnosed_on": today.isoformat(),
+        },
+        ("POST", "/api/v1/pregnancies/<uuid:pregnancy_id>/birth-defects"): {
+            "icd10": "Q21.0",
+            "timing": "prenatal_ultrasound",
+            "diagnosed_on": today.isoformat(),
+        },
+        ("POST", "/api/v1/pregnancies/<uuid:pregnancy_id>/prenatal-diagnoses"): {
+            "performed_on": today.isoformat(),
+            "procedure": "amniocentesis",
+            "result": "normal",
+        },
     }
 
 
@@ -91,7 +106,11 @@ def _view(app, rule: str):
 
 
 # Operations an admin may run on anyone's record (no health data is read): skipped for admins.
-ADMIN_OPERATIONS = {("POST", "/api/v1/reminders/<uuid:reminder_id>/requeue")}
+ADMIN_OPERATIONS = {
+    ("POST", "/api/v1/reminders/<uuid:reminder_id>/requeue"),
+    # Aggregate counts of the city, no record of anyone (tests/indicators covers the scope).
+    ("GET", "/api/v1/indicators/<code>"),
+}
 
 # A lesson is shared content, not a personal record: every educator and admin may read any
 # lesson and review another's draft (tests/education covers who may do what). So for them, on
@@ -171,6 +190,8 @@ def victim(make_citizen, make_staff, db):
         "registration_id": reg["id"],
         "grant_id": grant["id"],
         "patient_id": user_id,
+        # An indicator code (aggregates: admins and health bureaus only).
+        "code": "birth_defect_incidence",
         # A stranger's guess at her calendar-feed secret (the feed itself is public by secret).
         "secret": "guessed-secret",
     }
