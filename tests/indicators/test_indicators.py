@@ -216,7 +216,7 @@ def test_one_aggregate_statement_per_indicator_whatever_the_population(
     url = "indicators/birth_defect_incidence?from=2026-10-01&to=2026-10-31&by=district,month"
     counts = []
     for more in (0, 10):
-        for i in range(more):
+        for _ in range(more):
             births.delivery(births.woman(OUHAI), dt.date(2026, 10, 2))
         with count_queries() as statements:
             assert admin.get(url).status_code == 200
