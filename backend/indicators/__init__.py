@@ -11,9 +11,10 @@ from backend.api import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the blueprint; a broken definition file fails here, naming file and field."""
-    from backend.indicators import routes
+    from backend.indicators import cli, routes
     from backend.indicators.definitions import definitions, policy
 
     definitions()
     policy()
     api.register_blueprint(routes.blp)
+    app.cli.add_command(cli.report_cli)

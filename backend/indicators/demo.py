@@ -66,7 +66,7 @@ CHILD_STEPS = (
 DEFECTS = ("Q21.0", "Q21.1", "Q69.9", "Q35.9", "Q37.9", "Q90.9", "Q54.9", "Q66.0", "Q17.0")
 
 
-def seed_population(session: Session, *, today: dt.date, births_per_month: int = 9) -> bool:
+def seed_population(session: Session, *, today: dt.date, births_per_month: int = 20) -> bool:
     """Insert the synthetic population once; False when it is already there."""
     names = [name for name, _ in INSTITUTIONS]
     if session.scalar(select(Institution.id).where(Institution.name.in_(names)).limit(1)):

@@ -19,11 +19,12 @@ from backend.auth.models import Role
 from backend.auth.policy import Action, aggregate_districts, audit, login_required, signed_in_user
 from backend.db import Session
 from backend.i18n import catalog_name
-from backend.indicators import service
+from backend.indicators import report, service
 from backend.indicators.schemas import (
     IndicatorQueryArgsSchema,
     IndicatorSchema,
     IndicatorTableSchema,
+    MonthlyReportArgsSchema,
 )
 
 blp = Blueprint(
@@ -98,3 +99,39 @@ class IndicatorByCode(MethodView):
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
         return body
+
+
+@blp.route("/reports/monthly")
+class MonthlyReport(MethodView):
+    @blp.arguments(MonthlyReportArgsSchema, location="query")
+    @blp.response(
+        200,
+        description="An HTML page (text/html): every indicator for the month against its "
+        "target, with a 12-month trend chart each and the suppressed cells marked.",
+    )
+    @blp.alt_response(404, description="A district that is not yours")
+    @login_required(*READERS)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The monthly report of one district, as the bureau prints it (HTML)."""
+        session, actor = Session(), signed_in_user()
+        district = args["district"]
+        service.scope(aggregate_districts(session, actor), district)
+        today, offset = _clock()
+        first = dt.datetime.strptime(args["month"], "%Y-%m").date()
+        page, _ = report.build(
+            session,
+            district=district,
+            month=first,
+            today=today,
+            offset_minutes=offset,
+            locale=_locale(),
+            generated_at=clock.now(),
+        )
+        audit(session, actor, Action.READ, record_type="Report")
+        return Response(
+            page,
+            mimetype="text/html",
+            headers={
+                "Content-Disposition": f'inline; filename="monthly-{district}-{args["month"]}.html"'
+            },
+        )
