@@ -13,7 +13,7 @@ from tests.indicators.test_indicators import births, bureau  # noqa: F401 (fixtu
 
 
 def test_bureau_downloads_the_report_of_its_district_only(db, births, bureau):  # noqa: F811
-    admin, office = bureau
+    _, office = bureau
     r = office.get(f"reports/monthly?district={OUHAI}&month=2026-10")
     assert r.status_code == 200 and r.mimetype == "text/html"
     page = r.get_data(as_text=True)
