@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select, union_all
+from sqlalchemy import case, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
 from backend.auth.models import Institution, Registration, User
@@ -61,7 +61,13 @@ def _statement(
     institution = func.coalesce(
         latest(or_(Registration.left_at.is_(None), left_on > r.c.anchor)), latest()
     )
-    placed = select(r, institution.label("institution_id")).subquery("placed")
+    # Materialized on PostgreSQL, so that each row's registration is looked up once (inlined,
+    # the planner evaluates the lookup in the join condition and again in the output).
+    placed = (
+        select(r, institution.label("institution_id"))
+        .cte("placed")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
     district = func.coalesce(Institution.district_code, User.district_code)
 
     def grouped(keys: tuple[str, ...], all_categories: bool) -> Any:
@@ -95,12 +101,19 @@ def _statement(
             group.append(placed.c.category)
         else:
             columns.append(literal(None).label("category"))
-        columns += [
-            func.count(func.distinct(case((placed.c.num == 1, placed.c.unit)))).label("numerator"),
-            func.count(func.distinct(case((placed.c.den == 1, placed.c.unit)))).label(
-                "denominator"
-            ),
-        ]
+        if populations.repeats_units(definition.records):
+            # Several records of one unit (a child with two defects): count the unit once.
+            counts = [
+                func.count(func.distinct(case((placed.c.num == 1, placed.c.unit)))),
+                func.count(func.distinct(case((placed.c.den == 1, placed.c.unit)))),
+            ]
+        else:
+            # One row per unit: plain sums, which PostgreSQL can hash-aggregate.
+            counts = [
+                func.coalesce(func.sum(placed.c.num), 0),
+                func.coalesce(func.sum(placed.c.den), 0),
+            ]
+        columns += [counts[0].label("numerator"), counts[1].label("denominator")]
         stmt = (
             select(*columns)
             .select_from(placed)
@@ -188,6 +201,10 @@ def compute(
     rules = policy()
     names = {d["code"]: d["name"].get(locale) or d["name"]["zh_CN"] for d in rules["districts"]}
     period = populations.Period(since, min(until, today), today, offset_minutes)
+    if session.get_bind().dialect.name == "postgresql":
+        # The planner's cost estimates of these aggregates over a city trigger JIT compilation,
+        # which costs more than the query itself at this size; it is off for this transaction.
+        session.execute(text("SET LOCAL jit = off"))
     raw = [dict(r._mapping) for r in session.execute(_statement(definition, period, by, districts))]
     if "category" in by:
         births = {_key(r): r["denominator"] for r in raw if r["category"] == ALL}

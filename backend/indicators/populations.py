@@ -453,6 +453,11 @@ def validate(records: dict[str, Any]) -> str:
     return anchor
 
 
+def repeats_units(records: dict[str, Any]) -> bool:
+    """Whether a unit may have several rows (birth defects: one row per diagnosis)."""
+    return bool(records["numerator"].get("population") == "birth_defects")
+
+
 def _parts(selects: Any) -> list[Any]:
     return list(selects) if isinstance(selects, list) else [selects]
 
