@@ -20,6 +20,9 @@ INDICATORS_DIR = Path(__file__).resolve().parents[2] / "content" / "indicators"
 LOCALES = ("zh_CN", "en")
 OPERATORS = ("<", "<=", ">", ">=")
 BREAKDOWNS = ("district", "institution", "month", "category")
+# The legal basis a count is kept on: statutory surveillance and public-health service
+# reporting, or her consent to anonymous statistics (only consenting women are counted).
+BASES = ("statutory", "consent")
 
 
 class DefinitionError(ValueError):
@@ -58,6 +61,7 @@ class Definition:
     verified: bool
     breakdowns: tuple[str, ...]
     group: str
+    basis: str
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def text(self, what: str, locale: str) -> str:
@@ -75,7 +79,7 @@ def _words(data: dict[str, Any], key: str, where: str) -> dict[str, str]:
 
 def parse(data: dict[str, Any], *, where: str) -> Definition:
     """One definition from its YAML mapping."""
-    for key in ("code", "records", "period", "source", "group"):
+    for key in ("code", "records", "period", "source", "group", "basis"):
         if key not in data:
             raise DefinitionError(f"{where}: {key} is missing")
     records = data["records"]
@@ -85,6 +89,8 @@ def parse(data: dict[str, Any], *, where: str) -> Definition:
         raise DefinitionError(f"{where}: records: {exc}") from exc
     if data["period"] != anchor:
         raise DefinitionError(f"{where}: period: the records are counted by {anchor}")
+    if data["basis"] not in BASES:
+        raise DefinitionError(f"{where}: basis: use {' or '.join(BASES)}")
     target = None
     if data.get("target") is not None:
         raw = data["target"]
@@ -115,6 +121,7 @@ def parse(data: dict[str, Any], *, where: str) -> Definition:
         verified=bool(data.get("verified", False)),
         breakdowns=breakdowns,
         group=str(data["group"]),
+        basis=str(data["basis"]),
         parameters=dict(data.get("parameters") or {}),
     )
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from backend.access.models import Consent
 from backend.auth.models import Institution, Registration, User
 from backend.care.models import CareStep, RiskAssessment
 from backend.handbook.models import Child, Guardian, Pregnancy
@@ -90,6 +91,7 @@ def seed_population(session: Session, *, today: dt.date, births_per_month: int =
             "defects",
             "regimens",
             "check_ins",
+            "consents",
         )
     }
     first_month = (today.replace(day=1) - dt.timedelta(days=365)).replace(day=1)
@@ -139,6 +141,18 @@ def seed_population(session: Session, *, today: dt.date, births_per_month: int =
                     }
                 )
                 registered = dt.datetime.combine(lmp + dt.timedelta(60), dt.time(2), dt.UTC)
+                if rnd.random() < 0.9:  # most agree to anonymous statistics
+                    rows["consents"].append(
+                        {
+                            "id": uuid.uuid4(),
+                            "user_id": woman,
+                            "purpose": "anonymous_statistics",
+                            "channel": None,
+                            "granted": True,
+                            "text_version": "demo",
+                            "at": registered,
+                        }
+                    )
                 rows["registrations"].append(
                     {
                         "id": uuid.uuid4(),
@@ -271,6 +285,7 @@ def seed_population(session: Session, *, today: dt.date, births_per_month: int =
         (BirthDefect, "defects"),
         (Regimen, "regimens"),
         (CheckIn, "check_ins"),
+        (Consent, "consents"),
     ):
         if rows[key]:
             session.execute(insert(model), rows[key])

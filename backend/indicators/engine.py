@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
+from backend.access.models import Consent, ConsentPurpose
 from backend.auth.models import Institution, Registration, User
 from backend.indicators import populations
 from backend.indicators.definitions import Definition, policy
@@ -63,8 +64,24 @@ def _statement(
     )
     # Materialized on PostgreSQL, so that each row's registration is looked up once (inlined,
     # the planner evaluates the lookup in the join condition and again in the output).
+    consenting = []
+    if definition.basis == "consent":
+        # Her latest decision on anonymous statistics (any channel) is a yes.
+        latest_decision = (
+            select(Consent.granted)
+            .where(
+                Consent.user_id == r.c.person_id,
+                Consent.purpose == ConsentPurpose.ANONYMOUS_STATISTICS,
+            )
+            .order_by(Consent.at.desc())
+            .limit(1)
+            .correlate(r)
+            .scalar_subquery()
+        )
+        consenting.append(latest_decision.is_(True))
     placed = (
         select(r, institution.label("institution_id"))
+        .where(*consenting)
         .cte("placed")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )

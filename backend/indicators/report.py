@@ -42,6 +42,8 @@ WORDS = {
         "period": "统计口径",
         "source": "来源",
         "unverified": "待临床确认",
+        "statutory": "法定监测与公共卫生服务统计",
+        "consent": "仅统计同意匿名统计的妇女",
     },
     "en": {
         "report": "Maternal and child health indicators, monthly report",
@@ -59,6 +61,8 @@ WORDS = {
         "period": "Period rule",
         "source": "Source",
         "unverified": "not yet verified by a clinician",
+        "statutory": "statutory surveillance and service reporting",
+        "consent": "only women who consented to anonymous statistics",
     },
 }
 
@@ -194,7 +198,8 @@ def build(
         chart = fig["chart"] or ""
         counts = f"{d.text('numerator', locale)} / {d.text('denominator', locale)}"
         about = (
-            f"{words['period']}: {d.text('period_text', locale)} · {words['source']}: {d.source}"
+            f"{words['period']}: {d.text('period_text', locale)} · {words[d.basis]}"
+            f" · {words['source']}: {d.source}"
             + ("" if d.verified else f" · {words['unverified']}")
         )
         rows.append(

@@ -21,6 +21,12 @@ class IndicatorSchema(Schema):
 
     code = fields.String()
     group = fields.String(metadata={"description": "surveillance, pregnancy, newborn, ..."})
+    basis = fields.String(
+        metadata={
+            "description": "statutory (surveillance, public-health service reporting) or "
+            "consent (only women who consented to anonymous statistics are counted)"
+        }
+    )
     title = fields.String()
     numerator = fields.String(metadata={"description": "What counts in the numerator, in words."})
     denominator = fields.String(metadata={"description": "What counts in the denominator."})

@@ -22,6 +22,7 @@ def describe(definition: Definition, *, locale: str) -> dict[str, Any]:
     return {
         "code": definition.code,
         "group": definition.group,
+        "basis": definition.basis,
         "title": definition.text("title", locale),
         "numerator": definition.text("numerator", locale),
         "denominator": definition.text("denominator", locale),

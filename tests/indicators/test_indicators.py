@@ -271,3 +271,37 @@ def test_the_demo_population_fills_the_indicators(db):
             offset_minutes=480,
         )
         assert table["total"]["denominator"] > 50, code
+
+
+def test_consent_based_counts_leave_out_women_who_did_not_agree(db, city):
+    # Folic-acid check-ins are self-reported: counted only with her consent to anonymous
+    # statistics (content/indicators/folic_acid_uptake.yaml, basis: consent); her latest
+    # decision rules.
+    from backend.access.models import Consent
+    from backend.regimens.models import CheckIn, Regimen
+
+    def woman_with_folic_acid(decisions):
+        w = city.woman(LUCHENG)
+        preg = city.loss(w, dt.date(2027, 1, 1), "miscarriage", 70)  # any pregnancy record
+        preg.created_at = dt.datetime(2026, 10, 5, 2, tzinfo=dt.UTC)
+        regimen = Regimen(
+            user_id=w.id, kind="folic_acid", tier="standard", risk_factors=[],
+            starts_on=preg.lmp - dt.timedelta(30), reminder_time=dt.time(8),
+        )  # fmt: skip
+        db.add(regimen)
+        db.flush()
+        db.add(CheckIn(regimen_id=regimen.id, on=preg.lmp, taken=True))
+        for i, granted in enumerate(decisions):
+            db.add(
+                Consent(
+                    user_id=w.id, purpose="anonymous_statistics", granted=granted,
+                    text_version="t", at=dt.datetime(2026, 1, 1 + i, tzinfo=dt.UTC),
+                )
+            )  # fmt: skip
+        db.flush()
+
+    woman_with_folic_acid([True])
+    woman_with_folic_acid([True, False])  # withdrew
+    woman_with_folic_acid([])  # never asked
+    total = _compute(db, "folic_acid_uptake")["total"]
+    assert (total["numerator"], total["denominator"]) == (1, 1)
