@@ -17,54 +17,38 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
+from backend.i18n import _
 from backend.indicators import engine
 from backend.indicators.definitions import Definition, definitions, policy
 
 # Chart text is left as text in the SVG, so the browser renders it with its own fonts.
 SVG_PARAMS = {"svg.fonttype": "none"}
 
-WORDS = {
-    "zh_CN": {
-        "report": "妇幼健康指标月报",
-        "indicator": "指标",
-        "month": "本月",
-        "ci": "95%置信区间",
-        "target": "目标",
-        "met": "达标",
-        "not_met": "未达标",
-        "no_target": "无数值目标",
-        "trend": "近12个月趋势",
-        "hidden": "<5：少于5例的格子（及可推算出它的格子）不显示",
-        "generated": "生成时间",
-        "basis": "计数依据",
-        "period": "统计口径",
-        "source": "来源",
-        "unverified": "待临床确认",
-        "statutory": "法定监测与公共卫生服务统计",
-        "consent": "仅统计同意匿名统计的妇女",
-    },
-    "en": {
-        "report": "Maternal and child health indicators, monthly report",
-        "indicator": "Indicator",
-        "month": "This month",
-        "ci": "95% CI",
-        "target": "Target",
-        "met": "met",
-        "not_met": "not met",
-        "no_target": "no numeric target",
-        "trend": "Last 12 months",
-        "hidden": "<5: cells below 5 (and a cell that would reveal one) are not shown",
-        "generated": "Generated",
-        "basis": "Counts",
-        "period": "Period rule",
-        "source": "Source",
-        "unverified": "not yet verified by a clinician",
-        "statutory": "statutory surveillance and service reporting",
-        "consent": "only women who consented to anonymous statistics",
-    },
-}
+
+def _words() -> dict[str, str]:
+    """The report's own words in the current locale (Babel catalog)."""
+    return {
+        "report": _("Maternal and child health indicators, monthly report"),
+        "indicator": _("Indicator"),
+        "month": _("This month"),
+        "ci": _("95% CI"),
+        "target": _("Target"),
+        "met": _("met"),
+        "not_met": _("not met"),
+        "no_target": _("no numeric target"),
+        "trend": _("Last 12 months"),
+        "hidden": _("<5: cells below 5 (and a cell that would reveal one) are not shown"),
+        "generated": _("Generated"),
+        "basis": _("Counts"),
+        "period": _("Period rule"),
+        "source": _("Source"),
+        "unverified": _("not yet verified by a clinician"),
+        "statutory": _("statutory surveillance and service reporting"),
+        "consent": _("only women who consented to anonymous statistics"),
+    }
 
 
 def months_back(month: dt.date, n: int) -> dt.date:
@@ -148,7 +132,8 @@ def build(
     generated_at: dt.datetime,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The report's HTML, and its figures (one entry per indicator) for tests and callers."""
-    words = WORDS.get(locale, WORDS["zh_CN"])
+    with force_locale("zh_Hans_CN" if locale == "zh_CN" else locale):
+        words = _words()
     rules = policy()
     hidden = f"<{rules['min_cell']}"
     names = {d["code"]: d["name"] for d in rules["districts"]}
