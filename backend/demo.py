@@ -1,7 +1,8 @@
 """`flask --app backend seed-demo`: the small demo that `make run` serves (idempotent).
 
 Logins (listed in the README): admin 13800000001, doctor 13800000002, educator 13800000003,
-citizen 13800000004, all with the password `demo-pass-2026`.
+citizen 13800000004, health bureau 13800000005 (Lucheng and Longwan), all with the password
+`demo-pass-2026`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ PEOPLE: tuple[tuple[Role, str, str], ...] = (
     (Role.DOCTOR, "13800000002", "李医生"),
     (Role.EDUCATOR, "13800000003", "王老师"),
     (Role.CITIZEN, "13800000004", "陈小梅"),
+    (Role.BUREAU, "13800000005", "鹿城区卫健局"),
 )
+# The demo health bureau reads these districts (GB/T 2260).
+BUREAU_DISTRICTS = ["330302", "330303"]
 
 
 def _institution(session: OrmSession) -> Institution:
@@ -53,6 +57,7 @@ def _person(session: OrmSession, role: Role, phone: str, name: str, inst: Instit
             password=PASSWORD,
             name=name,
             institution_id=inst.id if needs_inst else None,
+            district_codes=BUREAU_DISTRICTS if role == Role.BUREAU else None,
         )
     return user
 
@@ -64,7 +69,15 @@ def seed(session: OrmSession, settings: Any) -> dict[str, User]:
     citizen = users["citizen"]
     _seed_citizen(session, citizen, inst, settings)
     _seed_lessons(session, author=users["educator"], approver=users["admin"])
+    _seed_statistics(session, settings)
     return users
+
+
+def _seed_statistics(session: OrmSession, settings: Any) -> None:
+    """A synthetic population behind the bureau's indicators (backend/indicators/demo.py)."""
+    from backend.indicators.demo import seed_population
+
+    seed_population(session, today=clock.today(None, settings["DEFAULT_TIMEZONE"]))
 
 
 def _seed_lessons(session: OrmSession, *, author: User, approver: User) -> None:

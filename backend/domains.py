@@ -14,9 +14,11 @@ from backend import (
     contraception,
     education,
     handbook,
+    indicators,
     ops,
     regimens,
     reminders,
+    surveillance,
 )
 
 DOMAINS = (
@@ -29,5 +31,7 @@ DOMAINS = (
     access,
     reminders,
     contraception,
+    surveillance,
+    indicators,
     ops,
 )

@@ -75,6 +75,21 @@ def _bodies() -> dict[tuple[str, str], dict]:
         ("PATCH", "/api/v1/lessons/<uuid:lesson_id>"): {"reading_minutes": 9},
         ("POST", "/api/v1/lessons/<uuid:lesson_id>/return"): {"comments": "改一下"},
         ("POST", "/api/v1/lessons/<uuid:lesson_id>/reads"): {"completed": True},
+        ("POST", "/api/v1/children/<uuid:child_id>/birth-defects"): {
+            "icd10": "Q69.9",
+            "timing": "within_42_days",
+            "diagnosed_on": today.isoformat(),
+        },
+        ("POST", "/api/v1/pregnancies/<uuid:pregnancy_id>/birth-defects"): {
+            "icd10": "Q21.0",
+            "timing": "prenatal_ultrasound",
+            "diagnosed_on": today.isoformat(),
+        },
+        ("POST", "/api/v1/pregnancies/<uuid:pregnancy_id>/prenatal-diagnoses"): {
+            "performed_on": today.isoformat(),
+            "procedure": "amniocentesis",
+            "result": "normal",
+        },
     }
 
 
@@ -94,7 +109,14 @@ def _view(app, rule: str):
 
 
 # Operations an admin may run on anyone's record (no health data is read): skipped for admins.
-ADMIN_OPERATIONS = {("POST", "/api/v1/reminders/<uuid:reminder_id>/requeue")}
+ADMIN_OPERATIONS = {
+    ("POST", "/api/v1/reminders/<uuid:reminder_id>/requeue"),
+    # Aggregate counts of the city, no record of anyone (tests/indicators covers the scope).
+    ("GET", "/api/v1/indicators/<code>"),
+}
+
+# Aggregates a health bureau reads (tests/indicators covers its district scope).
+BUREAU_OPERATIONS = {("GET", "/api/v1/indicators/<code>")}
 
 # A lesson is shared content, not a personal record: every educator and admin may read any
 # lesson and review another's draft (tests/education covers who may do what). So for them, on
@@ -174,6 +196,8 @@ def victim(make_citizen, make_staff, db):
         "registration_id": reg["id"],
         "grant_id": grant["id"],
         "patient_id": user_id,
+        # An indicator code (aggregates: admins and health bureaus only).
+        "code": "birth_defect_incidence",
         # A stranger's guess at her calendar-feed secret (the feed itself is public by secret).
         "secret": "guessed-secret",
     }
@@ -181,14 +205,28 @@ def victim(make_citizen, make_staff, db):
 
 
 @pytest.fixture
-def strangers(client, make_citizen, make_staff):
+def strangers(client, db, make_citizen, make_staff):
     """One actor per role, none related to the victim."""
+    from backend.auth import service
+
+    phone = new_phone()
+    service.create_user(
+        db, role=Role.BUREAU, phone=phone, password="Str0ng-passw0rd!", name="卫健局",
+        district_codes=["330302"],
+    )  # fmt: skip
+    db.commit()
+    bureau = Api(client)
+    bureau.token = bureau.post("auth/token", {"phone": phone, "password": "Str0ng-passw0rd!"}).json[
+        "access_token"
+    ]
     return {
         "anonymous": Api(client),
         "citizen": make_citizen("路人")[0],
         "doctor": make_staff(Role.DOCTOR)[0],
         "educator": make_staff(Role.EDUCATOR)[0],
         "admin": make_staff(Role.ADMIN)[0],
+        # A health bureau of the victim's own district: aggregates only, no record of anyone.
+        "bureau": bureau,
     }
 
 
@@ -218,14 +256,17 @@ def test_anonymous_gets_401_everywhere_but_public_routes(app, victim, strangers)
         assert r.content_type == "application/problem+json"
 
 
-@pytest.mark.parametrize("role", ["citizen", "doctor", "educator", "admin"])
+@pytest.mark.parametrize("role", ["citizen", "doctor", "educator", "admin", "bureau"])
 def test_foreign_records_answer_404_or_403(app, db, victim, strangers, role):
     owner, ids = victim
     actor = strangers[role]
     bodies = _bodies()
     checked = 0
     for method, rule in api_routes(app):
-        if "<" not in rule or (role == "admin" and (method, rule) in ADMIN_OPERATIONS):
+        if "<" not in rule or (
+            (role == "admin" and (method, rule) in ADMIN_OPERATIONS)
+            or (role == "bureau" and (method, rule) in BUREAU_OPERATIONS)
+        ):
             continue
         r = actor.call(method, _fill(rule, ids), json=bodies.get((method, rule)))
         if role in ("educator", "admin") and (method, rule) in EDITORIAL_ANSWERS:

@@ -17,6 +17,8 @@ class Role(StrEnum):
     DOCTOR = "doctor"
     EDUCATOR = "educator"
     ADMIN = "admin"
+    # A district health bureau's read-only account: aggregates of its districts, never people.
+    BUREAU = "bureau"
 
 
 class InstitutionKind(StrEnum):
@@ -169,3 +171,14 @@ class AuditEvent(Base):
         Index("ix_audit_events_owner_id_at", "owner_id", "at"),
         Index("ix_audit_events_actor_id_at", "actor_id", "at"),
     )
+
+
+class BureauDistrict(Base):
+    """A district (GB/T 2260 code) whose aggregate indicators a health-bureau account reads."""
+
+    __tablename__ = "bureau_districts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    district_code: Mapped[str16] = mapped_column(primary_key=True)

@@ -6,7 +6,8 @@ protocol, so this module needs to know nothing of pregnancies, children or sched
 - a citizen: her own records, and her children's (as guardian);
 - a partner: what the owner shared with him (scopes), read-only unless she granted more;
 - a doctor: the records of citizens registered (建册) at her institution, every access audited;
-- educators and admins: no health records at all.
+- educators, admins and health bureaus: no health records at all; admins read aggregates of
+  every district, a health bureau those of its own districts (`aggregate_districts`).
 Anything else answers 404, so that existence is not leaked.
 """
 
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth.models import (
     AuditEvent,
+    BureauDistrict,
     PartnerGrant,
     PartnerGrantStatus,
     Registration,
@@ -159,6 +161,24 @@ def may(
     if actor.role == Role.DOCTOR:
         return action != Action.EXPORT and _doctor_sees(session, actor, owner_ids)
     return False
+
+
+def aggregate_districts(session: Session, actor: User) -> list[str] | None:
+    """The districts whose aggregate counts `actor` may read: None means every district (admin).
+
+    Aggregates hold counts, never people; any other role may not read them (403).
+    """
+    if actor.role == Role.ADMIN:
+        return None
+    if actor.role == Role.BUREAU:
+        return list(
+            session.scalars(
+                select(BureauDistrict.district_code)
+                .where(BureauDistrict.user_id == actor.id)
+                .order_by(BureauDistrict.district_code)
+            )
+        )
+    raise Forbidden(_l("Your role may not do this."))
 
 
 def authorize(session: Session, actor: User, action: Action, record: Guarded | None) -> Any:

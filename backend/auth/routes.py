@@ -128,12 +128,12 @@ class Staff(MethodView):
     @admin_blp.response(200, AccountSchema(many=True))
     @login_required(Role.ADMIN)
     def get(self, args: dict[str, Any]) -> Any:
-        """List doctors and educators."""
+        """List doctors, educators and health-bureau accounts."""
         return service.list_staff(Session(), **args)
 
     @admin_blp.arguments(StaffCreateSchema)
     @admin_blp.response(201, AccountSchema)
     @login_required(Role.ADMIN)
     def post(self, data: dict[str, Any]) -> Any:
-        """Create a doctor or educator account at an institution."""
+        """Create a doctor or educator (at an institution) or a health-bureau account."""
         return service.create_user(Session(), **data)

@@ -60,6 +60,9 @@ class AccountSchema(Schema):
     name = fields.String(allow_none=True, metadata={"description": "Null until she gives one."})
     role = fields.String()
     institution_id = fields.UUID(allow_none=True)
+    district_codes = fields.List(
+        fields.String(), metadata={"description": "A bureau account's districts."}
+    )
 
 
 class InstitutionSchema(Schema):
@@ -87,9 +90,23 @@ class StaffCreateSchema(Schema):
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = fields.String(
-        required=True, validate=validate.OneOf([Role.DOCTOR.value, Role.EDUCATOR.value])
+        required=True,
+        validate=validate.OneOf([Role.DOCTOR.value, Role.EDUCATOR.value, Role.BUREAU.value]),
+        metadata={
+            "description": "doctor or educator (at an institution), or bureau: a health bureau's "
+            "read-only account for the aggregate indicators of its districts"
+        },
     )
-    institution_id = fields.UUID(required=True)
+    institution_id = fields.UUID(
+        metadata={"description": "Required for doctors and educators; not for a bureau."}
+    )
+    district_codes = fields.List(
+        fields.String(
+            validate=validate.Regexp(r"^\d{6}$", error=_l("Use the 6-digit administrative code."))
+        ),
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "A bureau account's districts (GB/T 2260 codes); required then."},
+    )
 
 
 class StaffQueryArgsSchema(Schema):

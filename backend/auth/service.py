@@ -16,7 +16,14 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from backend.auth.models import AccessToken, Institution, LoginFailure, Role, User
+from backend.auth.models import (
+    AccessToken,
+    BureauDistrict,
+    Institution,
+    LoginFailure,
+    Role,
+    User,
+)
 from backend.auth.security import hash_password, new_token, token_digest, verify_password
 from backend.db import begin_reading, prepare_to_write, utcnow
 from backend.errors import (
@@ -82,8 +89,13 @@ def create_user(
     password: str,
     name: str | None,
     institution_id: uuid.UUID | None = None,
+    district_codes: list[str] | None = None,
 ) -> User:
-    """Create an account of any role (admins via the CLI; doctors and educators via the API)."""
+    """Create an account of any role (admins via the CLI; staff and bureaus via the API).
+
+    A health-bureau account belongs to no institution and reads the indicators of the
+    districts given here.
+    """
     password_hash = hash_password(password)  # slow: before the first statement takes a lock
     if get_by_phone(session, phone=phone) is not None:
         raise invalid("phone", _l("This phone number is already registered."))
@@ -92,16 +104,34 @@ def create_user(
         institution_id is None or session.get(Institution, institution_id) is None
     ):
         raise invalid("institution_id", _l("No such institution."))
+    if role == Role.BUREAU and not district_codes:
+        raise invalid("district_codes", _l("Name the districts this bureau reads."))
     user = User(
         role=role,
         phone=phone,
         password_hash=password_hash,
         name=name,
-        institution_id=institution_id,
+        institution_id=institution_id if needs_institution else None,
     )
     session.add(user)
     session.flush()
+    if role == Role.BUREAU:
+        codes = sorted(set(district_codes or ()))
+        session.add_all(BureauDistrict(user_id=user.id, district_code=c) for c in codes)
+        session.flush()
+        user.district_codes = codes  # type: ignore[attr-defined]
     return user
+
+
+def bureau_districts(session: Session, *, user: User) -> list[str]:
+    """The districts a health-bureau account reads (empty for any other role)."""
+    return list(
+        session.scalars(
+            select(BureauDistrict.district_code)
+            .where(BureauDistrict.user_id == user.id)
+            .order_by(BureauDistrict.district_code)
+        )
+    )
 
 
 def issue_token(session: Session, *, user: User, ttl_seconds: int) -> IssuedToken:
@@ -299,8 +329,12 @@ def get_institution(session: Session, *, institution_id: uuid.UUID) -> Instituti
 
 
 def list_staff(session: Session, *, institution_id: uuid.UUID | None = None) -> list[User]:
-    """Doctors and educators, optionally of one institution."""
-    stmt = select(User).where(User.role.in_([Role.DOCTOR, Role.EDUCATOR])).order_by(User.name)
+    """Doctors, educators and health-bureau accounts, optionally of one institution."""
+    stmt = (
+        select(User)
+        .where(User.role.in_([Role.DOCTOR, Role.EDUCATOR, Role.BUREAU]))
+        .order_by(User.name)
+    )
     if institution_id:
         stmt = stmt.where(User.institution_id == institution_id)
     return list(session.scalars(stmt))

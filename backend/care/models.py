@@ -81,6 +81,8 @@ class CareStep(Base):
         Index("ix_care_steps_state_due", "state", "due_on"),
         # The abnormal-results worklist.
         Index("ix_care_steps_person_interpretation", "person_id", "interpretation"),
+        # The bureau's indicators: steps of a code whose window closed in a period.
+        Index("ix_care_steps_code_closes_on", "code", "closes_on"),
     )
 
 

@@ -30,8 +30,9 @@ def _load() -> tuple[tuple[int, int], float]:
     """Who counts (women of childbearing age) and the target, from content/indicators/."""
     with open(INDICATORS_FILE, encoding="utf-8") as f:
         data = yaml.safe_load(f)
-    band = data["childbearing_age_years"]
-    return (int(band["from"]), int(band["to"])), float(data["target_rate"])
+    band = data["records"]["denominator"]
+    target = data["target"]
+    return (int(band["age_from"]), int(band["age_to"])), float(target["value"]) / data["per"]
 
 
 # Women of childbearing age (育龄妇女) and the policy target (content/indicators/education.yaml).

@@ -117,6 +117,8 @@ class Pregnancy(Base):
             sqlite_where=text("status = 'ongoing'"),
             postgresql_where=text("status = 'ongoing'"),
         ),
+        # The bureau's indicators count deliveries and losses by their date.
+        Index("ix_pregnancies_status_ended_on", "status", "ended_on"),
     )
 
     @property
@@ -195,6 +197,8 @@ class Child(Base):
     )
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    # The bureau's indicators count births by date of birth.
+    __table_args__ = (Index("ix_children_birth_date", "birth_date"),)
 
     @property
     def access_owner_ids(self) -> Collection[uuid.UUID]:

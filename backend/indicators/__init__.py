@@ -1,0 +1,20 @@
+"""The health bureau's indicators (content/indicators/*.yaml), computed set-based in the
+database by district, institution and month, with small-cell suppression; and the monthly
+report a bureau prints."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from backend.api import Api
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Register the blueprint; a broken definition file fails here, naming file and field."""
+    from backend.indicators import cli, routes
+    from backend.indicators.definitions import definitions, policy
+
+    definitions()
+    policy()
+    api.register_blueprint(routes.blp)
+    app.cli.add_command(cli.report_cli)
