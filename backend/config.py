@@ -53,6 +53,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Override content/reminders.yaml's lease and batch size (tests, tuning); 0 = the file's.
         "DISPATCHER_LEASE_SECONDS": _int("DISPATCHER_LEASE_SECONDS", 0),
         "DISPATCHER_BATCH_SIZE": _int("DISPATCHER_BATCH_SIZE", 0),
+        # How long one run of the dispatcher job keeps draining, and the gateway calls in
+        # flight at once; 0 = content/reminders.yaml's.
+        "DISPATCHER_DRAIN_SECONDS": float(env.get("DISPATCHER_DRAIN_SECONDS", "0")),
+        "REMINDER_WEBHOOK_CONCURRENCY": _int("REMINDER_WEBHOOK_CONCURRENCY", 0),
         # Request bodies above this answer 413.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 256 * 1024),
         # Version of the consent texts shown to citizens (recorded with each consent).
