@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import os
 import random
 import socket
@@ -34,7 +35,7 @@ from typing import Any
 
 from babel.dates import format_date
 from flask_babel import force_locale
-from sqlalchemy import and_, select, update
+from sqlalchemy import JSON, and_, any_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -62,6 +63,18 @@ from backend.reminders.service import DEFAULT_CHANNELS
 def worker_id() -> str:
     """A name for this dispatcher process, unique enough to own claims."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _in(session: Session, column: Any, values: Iterable[Any]) -> Any:
+    """`column IN values`; on PostgreSQL one array parameter (= ANY), not one per value."""
+    values = list(values)
+    if _pg(session):
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 @dataclass(frozen=True)
@@ -112,40 +125,18 @@ def _claim_where(session: Session, due: Any, order: Any, limit: int) -> Any:
     return Reminder.id.in_(select(picked.c.id))
 
 
-def claim(
-    session: Session, *, worker: str, limit: int, lease_seconds: int, now: dt.datetime | None = None
-) -> list[uuid.UUID]:
-    """Claim up to `limit` due reminders for `worker` and commit; returns their ids.
-
-    Two index-friendly UPDATEs (status, next_attempt_at): leases that ran out first, then the
-    pending reminders by due time. SQLite serialises writers, so one dispatcher is the
-    supported set-up there; PostgreSQL skips rows another dispatcher holds.
-    """
+def requeue_expired(session: Session, *, now: dt.datetime | None = None) -> int:
+    """Put back reminders whose lease ran out (their dispatcher died while sending through the
+    gateway) and commit; index-friendly (status, next_attempt_at)."""
     now = now or utcnow()
-    lease = now + dt.timedelta(seconds=lease_seconds)
-    ids: list[uuid.UUID] = []
-    wheres = (
-        (
-            and_(Reminder.status == ReminderStatus.CLAIMED, Reminder.lease_until < now),
-            Reminder.lease_until,
-        ),
-        (
-            and_(Reminder.status == ReminderStatus.PENDING, Reminder.next_attempt_at <= now),
-            Reminder.next_attempt_at,
-        ),
+    result = session.execute(
+        update(Reminder)
+        .where(Reminder.status == ReminderStatus.CLAIMED, Reminder.lease_until < now)
+        .values(status=ReminderStatus.PENDING, claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
     )
-    for due, order in wheres:
-        if len(ids) >= limit:
-            break
-        ids += session.scalars(
-            update(Reminder)
-            .where(_claim_where(session, due, order, limit - len(ids)), due)
-            .values(status=ReminderStatus.CLAIMED, claimed_by=worker, lease_until=lease)
-            .returning(Reminder.id)
-            .execution_options(synchronize_session=False)
-        ).all()
     session.commit()
-    return ids
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def release(session: Session, *, worker: str, ids: Iterable[uuid.UUID] | None = None) -> int:
@@ -154,7 +145,7 @@ def release(session: Session, *, worker: str, ids: Iterable[uuid.UUID] | None = 
         Reminder.claimed_by == worker, Reminder.status == ReminderStatus.CLAIMED
     )
     if ids is not None:
-        stmt = stmt.where(Reminder.id.in_(list(ids)))
+        stmt = stmt.where(_in(session, Reminder.id, ids))
     result = session.execute(
         stmt.values(
             status=ReminderStatus.PENDING, claimed_by=None, lease_until=None
@@ -190,11 +181,17 @@ class Item:
     failures: list[str] = field(default_factory=list)
 
 
-def _load(session: Session, *, ids: list[uuid.UUID], worker: str, ctx: Context) -> list[Item]:
-    """The claimed batch, its steps, regimens, recipients and preferences: one query."""
+def _select_batch(session: Session, *, worker: str, ctx: Context, now: dt.datetime) -> list[Item]:
+    """Take a batch of due reminders with their steps, regimens, recipients and preferences.
+
+    PostgreSQL: one SELECT ... FOR UPDATE OF reminders SKIP LOCKED; the rows stay locked until
+    the batch commits, so a crash rolls it back whole and another dispatcher takes them.
+    SQLite: one UPDATE marks them claimed (taking the write lock) and one SELECT reads them.
+    """
     from backend.regimens.models import Regimen
 
-    rows = session.execute(
+    due = and_(Reminder.status == ReminderStatus.PENDING, Reminder.next_attempt_at <= now)
+    query = (
         select(
             Reminder.id,
             Reminder.recipient_id,
@@ -229,13 +226,25 @@ def _load(session: Session, *, ids: list[uuid.UUID], worker: str, ctx: Context) 
         .outerjoin(
             Regimen, and_(Reminder.source_type == "regimen", Regimen.id == Reminder.source_id)
         )
-        .where(
-            Reminder.id.in_(ids),
-            Reminder.claimed_by == worker,
-            Reminder.status == ReminderStatus.CLAIMED,
-        )
-        .order_by(Reminder.next_attempt_at, Reminder.id)
-    ).all()
+    )
+    if _pg(session):
+        # The rows picked and locked on the (status, next_attempt_at) index alone, then joined.
+        query = query.where(
+            _claim_where(session, due, Reminder.next_attempt_at, ctx.batch_size)
+        ).order_by(Reminder.next_attempt_at)
+    else:
+        lease = now + dt.timedelta(seconds=ctx.lease_seconds)
+        ids = session.scalars(
+            update(Reminder)
+            .where(_claim_where(session, due, Reminder.next_attempt_at, ctx.batch_size), due)
+            .values(status=ReminderStatus.CLAIMED, claimed_by=worker, lease_until=lease)
+            .returning(Reminder.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        if not ids:
+            return []
+        query = query.where(Reminder.id.in_(ids)).order_by(Reminder.next_attempt_at)
+    rows = session.execute(query).all()
     return [
         Item(
             id=r[0],
@@ -271,7 +280,7 @@ def _taken_days(session: Session, items: list[Item]) -> set[tuple[uuid.UUID, dt.
         return set()
     rows = session.execute(
         select(CheckIn.regimen_id, CheckIn.on).where(
-            CheckIn.regimen_id.in_({r for r, _ in wanted}),
+            _in(session, CheckIn.regimen_id, {r for r, _ in wanted}),
             CheckIn.on.in_({d for _, d in wanted}),
             CheckIn.taken.is_(True),
         )
@@ -411,31 +420,62 @@ def _render_all(session: Session, items: list[Item], ctx: Context) -> None:
 # --- recording ----------------------------------------------------------------------------------
 
 
-def _insert(session: Session, model: Any) -> Any:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
-
-
-def _owned(session: Session, ids: list[uuid.UUID], worker: str) -> set[uuid.UUID]:
-    """Lock the batch's rows still claimed by this worker (one query) and return their ids."""
-    stmt = select(Reminder.id).where(
-        Reminder.id.in_(ids),
-        Reminder.claimed_by == worker,
-        Reminder.status == ReminderStatus.CLAIMED,
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return set(session.scalars(stmt))
+def _insert_rows(
+    session: Session,
+    model: Any,
+    rows: list[dict[str, Any]],
+    *,
+    unique: str | None = None,
+    returning: str | None = None,
+) -> list[Any]:
+    """Insert `rows` in one statement: on PostgreSQL one array parameter per column through
+    unnest (no per-row placeholders to build or parse); elsewhere a multi-row INSERT. With
+    `unique`, rows that would break that unique column are skipped; `returning` names the
+    column whose inserted values are returned."""
+    if not rows:
+        return []
+    table = model.__table__
+    columns = list(rows[0])
+    if _pg(session):
+        dialect = session.get_bind().dialect
+        casts, params = [], {}
+        for n, name in enumerate(columns):
+            column = table.c[name]
+            values = [row[name] for row in rows]
+            if column.type._type_affinity is JSON:
+                values = [json.dumps(v, ensure_ascii=False) for v in values]
+                sql_type = "json"
+            else:
+                sql_type = column.type.compile(dialect=dialect)
+            params[f"c{n}"] = values
+            casts.append(f"CAST(%(c{n})b AS {sql_type}[])")
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        sql = f"INSERT INTO {table.name} ({quoted}) SELECT * FROM unnest({', '.join(casts)})"
+        if unique:
+            sql += f" ON CONFLICT ({unique}) DO NOTHING"
+        if returning:
+            sql += f" RETURNING {returning}"
+        # %(name)b: psycopg sends the arrays in binary, without per-element text escaping.
+        result = session.connection().exec_driver_sql(sql, params)
+        return [row[0] for row in result] if returning else []
+    stmt: Any = sqlite.insert(model)
+    if unique:
+        stmt = stmt.on_conflict_do_nothing(index_elements=[unique])
+    if returning:
+        return list(session.scalars(stmt.returning(table.c[returning]), rows))
+    session.execute(stmt, rows)
+    return []
 
 
 def _mark(
     session: Session,
     groups: Mapping[tuple[Any, ...], list[uuid.UUID]],
     *,
-    worker: str,
+    worker: str | None,
     now: dt.datetime,
 ) -> None:
-    """One UPDATE per distinct outcome: (status, channel, effect_deadline, error, retry_at)."""
+    """One UPDATE per distinct outcome: (status, channel, effect_deadline, error, retry_at);
+    with `worker`, only the rows this worker still holds under its lease."""
     for (status, channel, deadline, error, retry_at), ids in groups.items():
         values: dict[str, Any] = {
             "status": status,
@@ -450,16 +490,12 @@ def _mark(
             values |= {"delivered_at": now, "channel": channel, "effect_deadline": deadline}
         if status == ReminderStatus.PENDING:
             values["next_attempt_at"] = retry_at
-        session.execute(
-            update(Reminder)
-            .where(
-                Reminder.id.in_(ids),
-                Reminder.claimed_by == worker,
-                Reminder.status == ReminderStatus.CLAIMED,
+        stmt = update(Reminder).where(_in(session, Reminder.id, ids))
+        if worker is not None:
+            stmt = stmt.where(
+                Reminder.claimed_by == worker, Reminder.status == ReminderStatus.CLAIMED
             )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(stmt.values(**values).execution_options(synchronize_session=False))
 
 
 def _backoff(attempts: int, rules: Rules) -> dt.timedelta:
@@ -483,7 +519,7 @@ def _consents(session: Session, user_ids: set[uuid.UUID]) -> set[tuple[uuid.UUID
     latest: dict[tuple[uuid.UUID, str], bool] = {}
     for user_id, channel, granted in session.execute(
         select(Consent.user_id, Consent.channel, Consent.granted)
-        .where(Consent.user_id.in_(user_ids), Consent.purpose == "reminders")
+        .where(_in(session, Consent.user_id, user_ids), Consent.purpose == "reminders")
         .order_by(Consent.at, Consent.id)
     ):
         latest[(user_id, channel)] = granted
@@ -585,19 +621,19 @@ class Batch:
 def process_batch(
     session: Session,
     *,
-    ids: list[uuid.UUID],
+    items: list[Item],
     worker: str,
     ctx: Context,
     should_stop: Callable[[], bool] = lambda: False,
     now: dt.datetime | None = None,
 ) -> Batch:
-    """Deliver a claimed batch with a constant number of statements; two commits."""
+    """Deliver a batch taken by _select_batch with a constant number of statements: one
+    transaction for the inbox, a second for what went through the gateway."""
     now = now or utcnow()
-    batch = Batch(claimed=len(ids))
-    if not ids:
+    batch = Batch(claimed=len(items))
+    if not items:
+        session.commit()
         return batch
-    items = _load(session, ids=ids, worker=worker, ctx=ctx)
-    batch.add("skipped", len(ids) - len(items))
     taken = _taken_days(session, items)
     todays: dict[str | None, dt.date] = {}
     for item in items:
@@ -608,64 +644,68 @@ def process_batch(
 
     # 1. In one transaction: cancel the unneeded, put every message in the inbox, record it,
     #    and mark delivered whatever needs no gateway.
-    owned = _owned(session, [i.id for i in items], worker)
-    batch.add("skipped", len(items) - len(owned))
-    needed = [i for i in needed if i.id in owned]
-    cancelled = [i.id for i in items if i.id in owned and i not in needed]
+    needed_ids = {i.id for i in needed}
+    cancelled = [i.id for i in items if i.id not in needed_ids]
     groups: dict[tuple[Any, ...], list[uuid.UUID]] = defaultdict(list)
     if cancelled:
         groups[(ReminderStatus.CANCELLED, None, None, None, None)] = cancelled
         batch.add("cancelled", len(cancelled))
     escalations = [i for i in needed if i.kind == ReminderKind.STEP_ESCALATION]
     messages = [i for i in needed if i.kind != ReminderKind.STEP_ESCALATION]
-    if escalations:
-        session.execute(
-            _insert(session, Escalation).on_conflict_do_nothing(index_elements=["step_id"]),
+    _insert_rows(
+        session,
+        Escalation,
+        [
+            {
+                "id": uuid.uuid4(),
+                "step_id": i.source_id,
+                "person_id": i.recipient_id,
+                "created_at": now,
+            }
+            for i in escalations
+        ],
+        unique="step_id",
+    )
+    new_inbox = set(
+        _insert_rows(
+            session,
+            Notification,
             [
-                {"id": uuid.uuid4(), "step_id": i.source_id, "person_id": i.recipient_id}
-                for i in escalations
+                {
+                    "id": uuid.uuid4(),
+                    "user_id": i.recipient_id,
+                    "reminder_id": i.id,
+                    "kind": i.kind,
+                    "title": i.message.title[:200],  # type: ignore[union-attr]
+                    "body": i.message.body[:1000],  # type: ignore[union-attr]
+                    "locale": i.locale,
+                    "data": dict(i.message.data),  # type: ignore[union-attr]
+                    "created_at": now,
+                }
+                for i in messages
             ],
+            unique="reminder_id",
+            returning="reminder_id",
         )
-    new_inbox: set[uuid.UUID] = set()
-    if messages:
-        new_inbox = set(
-            session.scalars(
-                _insert(session, Notification)
-                .on_conflict_do_nothing(index_elements=["reminder_id"])
-                .returning(Notification.reminder_id),
-                [
-                    {
-                        "id": uuid.uuid4(),
-                        "user_id": i.recipient_id,
-                        "reminder_id": i.id,
-                        "kind": i.kind,
-                        "title": i.message.title[:200],  # type: ignore[union-attr]
-                        "body": i.message.body[:1000],  # type: ignore[union-attr]
-                        "locale": i.locale,
-                        "data": dict(i.message.data),  # type: ignore[union-attr]
-                        "created_at": now,
-                    }
-                    for i in messages
-                ],
-            )
-        )
-        if new_inbox:
-            session.execute(
-                _insert(session, Delivery),
-                [
-                    {
-                        "id": uuid.uuid4(),
-                        "reminder_id": i.id,
-                        "attempt": i.attempts + 1,
-                        "channel": "inbox",
-                        "ok": True,
-                        "worker": worker,
-                        "at": now,
-                    }
-                    for i in messages
-                    if i.id in new_inbox
-                ],
-            )
+    )
+    _insert_rows(
+        session,
+        Delivery,
+        [
+            {
+                "id": uuid.uuid4(),
+                "reminder_id": i.id,
+                "attempt": i.attempts + 1,
+                "channel": "inbox",
+                "ok": True,
+                "detail": None,
+                "worker": worker,
+                "at": now,
+            }
+            for i in messages
+            if i.id in new_inbox
+        ],
+    )
     usable = _external(session, messages, ctx)
 
     def deadline_of(item: Item) -> dt.date | None:
@@ -679,7 +719,18 @@ def process_batch(
         channel = "worklist" if item.kind == ReminderKind.STEP_ESCALATION else "inbox"
         groups[(ReminderStatus.DELIVERED, channel, deadline_of(item), None, None)].append(item.id)
     batch.add("delivered", len(needed) - len(usable))
-    _mark(session, groups, worker=worker, now=now)
+    _mark(session, groups, worker=None, now=now)  # rows held by this transaction
+    if usable:  # held under a lease while the gateway is called, outside any transaction
+        session.execute(
+            update(Reminder)
+            .where(_in(session, Reminder.id, usable))
+            .values(
+                status=ReminderStatus.CLAIMED,
+                claimed_by=worker,
+                lease_until=now + dt.timedelta(seconds=ctx.lease_seconds),
+            )
+            .execution_options(synchronize_session=False)
+        )
     session.commit()
     if not usable:
         return batch
@@ -734,8 +785,7 @@ def process_batch(
             key = (ReminderStatus.PENDING, None, None, error, now + _backoff(attempt, ctx.rules))
             batch.add("retry")
         groups[key].append(item.id)
-    if deliveries:
-        session.execute(_insert(session, Delivery), deliveries)
+    _insert_rows(session, Delivery, deliveries)
     for (user_id, template), n in used.items():
         session.execute(
             update(MiniprogramOptIn)
@@ -756,16 +806,18 @@ def dispatch_once(
     worker: str,
     ctx: Context,
     should_stop: Callable[[], bool] = lambda: False,
-    on_claimed: Callable[[list[uuid.UUID]], None] | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, int]:
-    """Claim one batch and deliver it; a stop request releases what was not sent."""
-    ids = claim(session, worker=worker, limit=ctx.batch_size, lease_seconds=ctx.lease_seconds)
-    if on_claimed is not None:
-        on_claimed(ids)
+    """Take one batch and deliver it; a stop request gives back what was not sent."""
+    now = now or utcnow()
+    requeue_expired(session, now=now)
+    items = _select_batch(session, worker=worker, ctx=ctx, now=now)
     if should_stop():
-        release(session, worker=worker, ids=ids)
-        return {"released": len(ids)} if ids else {}
-    return process_batch(session, ids=ids, worker=worker, ctx=ctx, should_stop=should_stop).outcomes
+        session.rollback()
+        return {}
+    return process_batch(
+        session, items=items, worker=worker, ctx=ctx, should_stop=should_stop, now=now
+    ).outcomes
 
 
 def drain(
@@ -775,24 +827,22 @@ def drain(
     ctx: Context,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> dict[str, int]:
-    """Claim and deliver batch after batch until one comes back short, the time budget
+    """Take and deliver batch after batch until one comes back short, the time budget
     (`drain_seconds`) is spent, or a stop is requested; the outcomes summed."""
     started = time.monotonic()
+    requeue_expired(session)
     total: dict[str, int] = {}
-    while True:
-        ids = claim(session, worker=worker, limit=ctx.batch_size, lease_seconds=ctx.lease_seconds)
+    while not should_stop():
+        now = utcnow()
+        items = _select_batch(session, worker=worker, ctx=ctx, now=now)
         if should_stop():
-            release(session, worker=worker, ids=ids)
+            session.rollback()
             break
         outcomes = process_batch(
-            session, ids=ids, worker=worker, ctx=ctx, should_stop=should_stop
+            session, items=items, worker=worker, ctx=ctx, should_stop=should_stop, now=now
         ).outcomes
         for outcome, n in outcomes.items():
             total[outcome] = total.get(outcome, 0) + n
-        if (
-            len(ids) < ctx.batch_size
-            or should_stop()
-            or time.monotonic() - started >= ctx.drain_seconds
-        ):
+        if len(items) < ctx.batch_size or time.monotonic() - started >= ctx.drain_seconds:
             break
     return total
