@@ -45,6 +45,7 @@ from backend.care.schemas import (
     WorklistQueryArgsSchema,
     WorklistStepPageSchema,
 )
+from backend.conditional import conditional
 from backend.db import Session
 from backend.errors import invalid
 from backend.handbook import dating
@@ -80,9 +81,12 @@ def _today_for(person: User) -> Any:
     return clock.today(person.timezone, _tz())
 
 
-def _views(steps: list[CareStep], today: Any) -> list[dict[str, Any]]:
+def _views(steps: list[CareStep], today: Any, *, compact: bool = False) -> list[dict[str, Any]]:
     protocols, locale = _protocols(), _locale()
-    return [service.step_view(s, protocols=protocols, locale=locale, today=today) for s in steps]
+    return [
+        service.step_view(s, protocols=protocols, locale=locale, today=today, compact=compact)
+        for s in steps
+    ]
 
 
 def _schedule_page(person: User, args: dict[str, Any]) -> dict[str, Any]:
@@ -99,16 +103,21 @@ def _schedule_page(person: User, args: dict[str, Any]) -> dict[str, Any]:
         since=args.get("from_"),
         until=args.get("to"),
     )
-    return page(_views(steps, today), total=total, page=args["page"], page_size=args["page_size"])
+    views = _views(steps, today, compact=args["view"] == "compact")
+    return page(views, total=total, page=args["page"], page_size=args["page_size"])
 
 
 @blp.route("/me/schedule")
 class MySchedule(MethodView):
+    @conditional
     @blp.arguments(ScheduleQueryArgsSchema, location="query")
     @blp.response(200, StepPageSchema)
     @login_required(CITIZEN)
     def get(self, args: dict[str, Any]) -> Any:
-        """Your schedule and your children's: each step with its window, status and why."""
+        """Your schedule and your children's: each step with its window and status.
+
+        Compact by default (what a list shows); `view=full` adds why, source and reason, which
+        GET /care-steps/{id} always has. Answers 304 to a matching If-None-Match."""
         return _schedule_page(_me(), args)
 
 

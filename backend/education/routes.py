@@ -15,6 +15,7 @@ from backend import clock
 from backend.api import Blueprint, PageArgsSchema, page
 from backend.auth.models import Role
 from backend.auth.policy import login_required, signed_in_user
+from backend.conditional import conditional
 from backend.db import Session
 from backend.education import feed, indicators, service
 from backend.education.models import Lesson
@@ -258,6 +259,7 @@ class EducationRate(MethodView):
 
 @blp.route("/me/feed")
 class MyFeed(MethodView):
+    @conditional
     @blp.arguments(FeedQueryArgsSchema, location="query")
     @blp.response(200, FeedPageSchema)
     @login_required(CITIZEN)

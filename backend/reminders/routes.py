@@ -15,6 +15,7 @@ from backend.api import Blueprint, PageArgsSchema, page
 from backend.auth.models import Role, User
 from backend.auth.policy import Action, audit, login_required, signed_in_user
 from backend.care import service as care_service
+from backend.conditional import conditional
 from backend.db import Session
 from backend.i18n import catalog_name
 from backend.reminders import rules, service
@@ -70,6 +71,7 @@ def replan_person(user: User) -> None:
 
 @blp.route("/me/notifications")
 class MyNotifications(MethodView):
+    @conditional
     @blp.arguments(NotificationQueryArgsSchema, location="query")
     @blp.response(200, NotificationPageSchema)
     @login_required(CITIZEN)
