@@ -298,7 +298,8 @@ def run(url: str, n: int, rounds: int, memory_sizes: list[int]) -> None:
             f"{r:<7}{floor_rate:>10,.0f}{rate:>14,.0f}{rate / floor_rate:>8.3f}"
             f"{statements / n:>14.3f}"
         )
-    print(f"each round: {delivered} delivered exactly once, {cancelled} cancelled (not needed)")
+    if rounds:
+        print(f"each round: {delivered} delivered exactly once, {cancelled} cancelled (not needed)")
     peaks: list[tuple[int, int]] = []
     for size in memory_sizes:
         seed(engine, reminders=size, code=code, today=today)

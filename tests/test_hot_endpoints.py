@@ -105,3 +105,39 @@ def test_inbox_and_schedule_queries_do_not_grow_with_her_history(make_citizen, d
             assert api.get("me/schedule?page_size=200&view=full").status_code == 200
         counts[n] = (len(inbox), len(schedule), len(full))
     assert counts[1] == counts[150], counts
+
+
+@pytest.mark.parametrize("view", ["compact", "full"])
+def test_the_schedule_written_directly_is_what_its_documented_schema_dumps(make_citizen, app, view):
+    from backend.care import service
+    from backend.care.schemas import StepPageSchema
+
+    api, user_id, _ = make_citizen()
+    _with_pregnancy(api)
+    body = api.get(f"me/schedule?page_size=200&view={view}").json
+    assert body["items"]
+    with app.app_context():
+        from backend.auth.models import User
+        from backend.db import Session
+
+        steps, _ = service.schedule(
+            Session(),
+            person=Session().get(User, uuid.UUID(user_id)),
+            today=TODAY,
+            page=1,
+            page_size=200,
+        )
+        views = [
+            service.step_view(
+                s,
+                protocols=app.extensions["care.protocols"],
+                locale="zh_CN",
+                today=TODAY,
+                compact=view == "compact",
+            )
+            for s in steps
+        ]
+    dumped = StepPageSchema().dump(
+        {"items": views, "page": 1, "page_size": 200, "total": len(views)}
+    )
+    assert dumped["items"] == body["items"]

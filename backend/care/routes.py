@@ -45,12 +45,12 @@ from backend.care.schemas import (
     WorklistQueryArgsSchema,
     WorklistStepPageSchema,
 )
-from backend.conditional import conditional
 from backend.db import Session
 from backend.errors import invalid
 from backend.handbook import dating
 from backend.handbook import service as handbook_service
 from backend.i18n import _l, catalog_name
+from backend.responses import conditional, json_response
 
 blp = Blueprint(
     "care",
@@ -89,7 +89,7 @@ def _views(steps: list[CareStep], today: Any, *, compact: bool = False) -> list[
     ]
 
 
-def _schedule_page(person: User, args: dict[str, Any]) -> dict[str, Any]:
+def _schedule_page(person: User, args: dict[str, Any]) -> Any:
     today = _today_for(person)
     status = args.get("status")
     steps, total = service.schedule(
@@ -104,7 +104,8 @@ def _schedule_page(person: User, args: dict[str, Any]) -> dict[str, Any]:
         until=args.get("to"),
     )
     views = _views(steps, today, compact=args["view"] == "compact")
-    return page(views, total=total, page=args["page"], page_size=args["page_size"])
+    # Written directly: the same body as StepPageSchema's dump (tests/test_hot_endpoints.py).
+    return json_response(page(views, total=total, page=args["page"], page_size=args["page_size"]))
 
 
 @blp.route("/me/schedule")

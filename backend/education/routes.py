@@ -15,7 +15,6 @@ from backend import clock
 from backend.api import Blueprint, PageArgsSchema, page
 from backend.auth.models import Role
 from backend.auth.policy import login_required, signed_in_user
-from backend.conditional import conditional
 from backend.db import Session
 from backend.education import feed, indicators, service
 from backend.education.models import Lesson
@@ -40,6 +39,7 @@ from backend.education.schemas import (
 )
 from backend.errors import NotFound, PreconditionFailed
 from backend.i18n import _l, catalog_name
+from backend.responses import conditional
 
 blp = Blueprint(
     "education",

@@ -15,7 +15,6 @@ from backend.api import Blueprint, PageArgsSchema, page
 from backend.auth.models import Role, User
 from backend.auth.policy import Action, audit, login_required, signed_in_user
 from backend.care import service as care_service
-from backend.conditional import conditional
 from backend.db import Session
 from backend.i18n import catalog_name
 from backend.reminders import rules, service
@@ -33,6 +32,7 @@ from backend.reminders.schemas import (
     ReminderPageSchema,
     ReminderSchema,
 )
+from backend.responses import conditional
 
 blp = Blueprint(
     "reminders",
