@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import os
 import random
 import socket
@@ -35,8 +34,7 @@ from typing import Any
 
 from babel.dates import format_date
 from flask_babel import force_locale
-from sqlalchemy import JSON, and_, any_, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -46,6 +44,9 @@ from backend.care.protocols import ProtocolSet
 from backend.db import utcnow
 from backend.i18n import _, catalog_name
 from backend.reminders import channels
+from backend.reminders.bulk import in_ as _in
+from backend.reminders.bulk import insert_rows as _insert_rows
+from backend.reminders.bulk import is_postgresql as _pg
 from backend.reminders.models import (
     Delivery,
     Escalation,
@@ -63,18 +64,6 @@ from backend.reminders.service import DEFAULT_CHANNELS
 def worker_id() -> str:
     """A name for this dispatcher process, unique enough to own claims."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def _pg(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _in(session: Session, column: Any, values: Iterable[Any]) -> Any:
-    """`column IN values`; on PostgreSQL one array parameter (= ANY), not one per value."""
-    values = list(values)
-    if _pg(session):
-        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
-    return column.in_(values)
 
 
 @dataclass(frozen=True)
@@ -418,53 +407,6 @@ def _render_all(session: Session, items: list[Item], ctx: Context) -> None:
 
 
 # --- recording ----------------------------------------------------------------------------------
-
-
-def _insert_rows(
-    session: Session,
-    model: Any,
-    rows: list[dict[str, Any]],
-    *,
-    unique: str | None = None,
-    returning: str | None = None,
-) -> list[Any]:
-    """Insert `rows` in one statement: on PostgreSQL one array parameter per column through
-    unnest (no per-row placeholders to build or parse); elsewhere a multi-row INSERT. With
-    `unique`, rows that would break that unique column are skipped; `returning` names the
-    column whose inserted values are returned."""
-    if not rows:
-        return []
-    table = model.__table__
-    columns = list(rows[0])
-    if _pg(session):
-        dialect = session.get_bind().dialect
-        casts, params = [], {}
-        for n, name in enumerate(columns):
-            column = table.c[name]
-            values = [row[name] for row in rows]
-            if column.type._type_affinity is JSON:
-                values = [json.dumps(v, ensure_ascii=False) for v in values]
-                sql_type = "json"
-            else:
-                sql_type = column.type.compile(dialect=dialect)
-            params[f"c{n}"] = values
-            casts.append(f"CAST(%(c{n})b AS {sql_type}[])")
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        sql = f"INSERT INTO {table.name} ({quoted}) SELECT * FROM unnest({', '.join(casts)})"
-        if unique:
-            sql += f" ON CONFLICT ({unique}) DO NOTHING"
-        if returning:
-            sql += f" RETURNING {returning}"
-        # %(name)b: psycopg sends the arrays in binary, without per-element text escaping.
-        result = session.connection().exec_driver_sql(sql, params)
-        return [row[0] for row in result] if returning else []
-    stmt: Any = sqlite.insert(model)
-    if unique:
-        stmt = stmt.on_conflict_do_nothing(index_elements=[unique])
-    if returning:
-        return list(session.scalars(stmt.returning(table.c[returning]), rows))
-    session.execute(stmt, rows)
-    return []
 
 
 def _mark(

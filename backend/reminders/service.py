@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, insert, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -25,6 +25,7 @@ from backend.care.protocols import ProtocolSet
 from backend.db import utcnow
 from backend.errors import Conflict, NotFound, invalid
 from backend.i18n import _l
+from backend.reminders import bulk
 from backend.reminders.models import (
     Escalation,
     MiniprogramOptIn,
@@ -216,20 +217,24 @@ def _apply_plan(
     ]
     session.flush()
     if rows:
-        session.execute(insert(Reminder), rows)
+        bulk.insert_rows(session, Reminder, rows)  # one statement, however many rows
         report.added += len(rows)
 
 
 def _people(
     session: Session, person_ids: Collection[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, User], dict[uuid.UUID, ReminderPreference]]:
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(person_ids)))}
-    prefs = {
-        p.user_id: p
-        for p in session.scalars(
-            select(ReminderPreference).where(ReminderPreference.user_id.in_(person_ids))
-        )
-    }
+    """The people and their stored preferences, in one query."""
+    users: dict[uuid.UUID, User] = {}
+    prefs: dict[uuid.UUID, ReminderPreference] = {}
+    for user, pref in session.execute(
+        select(User, ReminderPreference)
+        .outerjoin(ReminderPreference, ReminderPreference.user_id == User.id)
+        .where(bulk.in_(session, User.id, person_ids))
+    ):
+        users[user.id] = user
+        if pref is not None:
+            prefs[user.id] = pref
     return users, prefs
 
 
