@@ -196,6 +196,32 @@ def test_sigterm_finishes_or_releases_the_batch(live, gateway):
     assert 0 < _delivered(engine) < n
 
 
+def test_a_slow_gateway_does_not_hold_up_the_inbox(live, gateway):
+    """The inbox rows are committed before any gateway call: a gateway taking seconds delays
+    only the SMS, which waits under its lease and is then recorded once."""
+    url, engine = live
+    n = 10
+    _seed(engine, n)
+    gateway.delay = 1.5
+    proc = _start(
+        url,
+        gateway_url(gateway),
+        "slow-gateway",
+        DISPATCHER_LEASE_SECONDS="30",
+        REMINDER_WEBHOOK_TIMEOUT_SECONDS="10",
+        REMINDER_WEBHOOK_CONCURRENCY="16",
+    )
+    try:
+        _wait(lambda: _count(engine, select(func.count()).select_from(Notification)) == n, 30)
+        assert _delivered(engine) == 0, "the gateway has not answered yet"
+        _wait(lambda: _delivered(engine) == n, timeout=30)
+    finally:
+        log = _stop(proc)
+    assert proc.returncode == 0, log
+    _assert_each_shown_once(engine, n, gateway)
+    assert len(gateway.received) == n
+
+
 @pytest.mark.postgres_only
 @pytest.mark.parametrize("processes", [2, 4])
 def test_several_dispatchers_deliver_every_reminder_exactly_once(
