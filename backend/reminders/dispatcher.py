@@ -167,7 +167,6 @@ class Item:
     step: Any = None  # (id, state, code, opens_on, due_on, closes_on, subject_kind, subject_id)
     regimen: Any = None  # (status, starts_on, ends_on)
     message: channels.Message | None = None
-    failures: list[str] = field(default_factory=list)
 
 
 def _select_batch(session: Session, *, worker: str, ctx: Context, now: dt.datetime) -> list[Item]:
