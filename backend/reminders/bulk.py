@@ -33,7 +33,8 @@ def insert_rows(
     returning: str | None = None,
 ) -> list[Any]:
     """Insert `rows` in one statement: on PostgreSQL one array parameter per column through
-    unnest (no per-row placeholders to build or parse); elsewhere a multi-row INSERT. With
+    unnest (no per-row placeholders to build or parse; a missing "id" is made by the server);
+    elsewhere a multi-row INSERT (a missing "id" from the column's Python default). With
     `unique`, rows that would break that unique column are skipped; `returning` names the
     column whose inserted values are returned."""
     if not rows:
@@ -54,7 +55,10 @@ def insert_rows(
             params[f"c{n}"] = values
             casts.append(f"CAST(%(c{n})b AS {sql_type}[])")
         quoted = ", ".join(f'"{c}"' for c in columns)
-        sql = f"INSERT INTO {table.name} ({quoted}) SELECT * FROM unnest({', '.join(casts)})"
+        values = "*"
+        if "id" in table.c and "id" not in columns:  # new ids made by the server, not Python
+            quoted, values = f'"id", {quoted}', "gen_random_uuid(), *"
+        sql = f"INSERT INTO {table.name} ({quoted}) SELECT {values} FROM unnest({', '.join(casts)})"
         if unique:
             sql += f" ON CONFLICT ({unique}) DO NOTHING"
         if returning:

@@ -598,7 +598,6 @@ def process_batch(
         Escalation,
         [
             {
-                "id": uuid.uuid4(),
                 "step_id": i.source_id,
                 "person_id": i.recipient_id,
                 "created_at": now,
@@ -613,7 +612,6 @@ def process_batch(
             Notification,
             [
                 {
-                    "id": uuid.uuid4(),
                     "user_id": i.recipient_id,
                     "reminder_id": i.id,
                     "kind": i.kind,
@@ -634,7 +632,6 @@ def process_batch(
         Delivery,
         [
             {
-                "id": uuid.uuid4(),
                 "reminder_id": i.id,
                 "attempt": i.attempts + 1,
                 "channel": "inbox",
@@ -701,7 +698,6 @@ def process_batch(
         attempt = item.attempts + 1
         deliveries += [
             {
-                "id": uuid.uuid4(),
                 "reminder_id": item.id,
                 "attempt": attempt,
                 "channel": ch,
