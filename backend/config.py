@@ -115,6 +115,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
         "PROXY_FIX_X_PROTO": _int("PROXY_FIX_X_PROTO", 0),
         "PROXY_FIX_X_HOST": _int("PROXY_FIX_X_HOST", 0),
+        # How long one run of the dispatcher job keeps draining, and the gateway calls in
+        # flight at once; 0 = content/reminders.yaml's.
+        "DISPATCHER_DRAIN_SECONDS": float(env.get("DISPATCHER_DRAIN_SECONDS", "0")),
+        "REMINDER_WEBHOOK_CONCURRENCY": _int("REMINDER_WEBHOOK_CONCURRENCY", 0),
         # Request bodies above this answer 413.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 256 * 1024),
         # Version of the consent texts shown to citizens (recorded with each consent).

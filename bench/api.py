@@ -1,131 +1,254 @@
-"""Hot read endpoints vs. a bare Flask route on the same app, in the same run.
+"""Hot read endpoints vs. a bare route on the same gunicorn server, in the same run.
 
-    .venv/bin/python bench/api.py [--requests 300] [--database-url URL]
+    .venv/bin/python bench/api.py [--seconds 5] [--connections 16] [--workers 2] [--port 8300]
+                                  [--database-url URL]
 
-Prints, for GET /api/v1/me (a citizen with 3 children and 2 pregnancies) and GET
-/api/v1/patients (a doctor with 200 registered patients): the median time per request, the
-ratio to a bare route (`/bench/bare`, returns {"ok": true}), and the SQL statements per
-request. The floor is measured in the same process, so the ratio is what the code adds.
+Creates a throw-away PostgreSQL database (SQLite when none answers), seeds the demo family
+(`flask seed-demo`: a two-year-old, a pregnancy at 20 weeks, the lessons of content/lessons)
+and 40 inbox messages, and serves bench/bench_app.py (the real app plus `/bench/bare`, which
+returns {"ok": true}) with gunicorn. Two more processes drive the load over `--connections`
+connections for `--seconds` per route. It prints requests/s, the ratio to the bare route
+(target >= 0.3x for GET /me and /me/schedule), p50/p99 latency, the body size, and the SQL
+statements per request (counted in-process, constant in her history size: see
+tests/test_hot_endpoints.py). A poll that sends back the ETag (answered 304) and a gzip
+request are measured too.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import http.client
+import multiprocessing
+import os
 import statistics
-import tempfile
+import subprocess
+import sys
+import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import event
 
 from backend import create_app
-from backend.auth import service as auth_service
-from backend.auth.models import Registration, Role
 from backend.db import Base, Session, engine_of
-from backend.handbook import service as handbook_service
 from backend.models import load_all
 
-PASSWORD = "bench-pass-2026"
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+FAST_HASH = {
+    "PASSWORD_HASH_TIME_COST": "1",
+    "PASSWORD_HASH_MEMORY_KIB": "1024",
+    "PASSWORD_HASH_PARALLELISM": "1",
+}
 
 
-def _login(client, phone: str) -> dict[str, str]:
-    r = client.post("/api/v1/auth/token", json={"phone": phone, "password": PASSWORD})
-    return {"Authorization": f"Bearer {r.json['access_token']}"}
+@contextmanager
+def database(url: str | None) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    try:
+        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        name = f"mch_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception:
+        import tempfile
+
+        yield f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
+        return
+    try:
+        yield sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
-def _seed(app) -> tuple[str, str]:
-    session = Session()
-    inst = auth_service.create_institution(
-        session,
-        data={"name": "bench centre", "kind": "community_health_centre", "district_code": "330302"},
-    )
-    doctor = auth_service.create_user(
-        session,
-        role=Role.DOCTOR,
-        phone="13700000000",
-        password=PASSWORD,
-        name="doctor",
-        institution_id=inst.id,
-    )
-    mum = None
-    for i in range(200):
-        user = auth_service.register_citizen(
-            session, phone=f"1360000{i:04d}", password=PASSWORD, name=f"patient {i}"
+def seed(app) -> str:  # type: ignore[no-untyped-def]
+    """The demo family and 40 inbox messages; returns a bearer token of the demo citizen."""
+    from backend import demo
+    from backend.auth import service as auth_service
+    from backend.reminders.models import Notification
+
+    with app.app_context():
+        session = Session()
+        users = demo.seed(session, app.config)
+        citizen = users["citizen"]
+        session.add_all(
+            Notification(
+                user_id=citizen.id,
+                kind="regimen_daily",
+                title="叶酸",
+                body=f"今天的叶酸 {i}",
+                locale="zh_CN",
+            )
+            for i in range(40)
         )
-        session.add(Registration(user_id=user.id, institution_id=inst.id))
-        mum = mum or user
-    tz = app.config["DEFAULT_TIMEZONE"]
-    today = dt.date.today()
-    for years in (1, 3, 5):
-        handbook_service.create_child(
-            session,
-            guardian=mum,
-            default_tz=tz,
-            data={"sex": "female", "birth_date": today - dt.timedelta(days=365 * years)},
+        token = auth_service.issue_token(session, user=citizen, ttl_seconds=3600).token
+        session.commit()
+        return token
+
+
+def _drive(port: int, path: str, headers: dict[str, str], seconds: float, threads: int, out):  # type: ignore[no-untyped-def]
+    """One load process: `threads` clients, each request on a fresh connection (gunicorn's
+    sync workers close it), for `seconds`; puts the latencies and the last body size."""
+    stop = time.perf_counter() + seconds
+    latencies: list[float] = []
+    sizes = [0]
+    lock = threading.Lock()
+
+    def client() -> None:
+        mine = []
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            conn.close()
+            if response.status not in (200, 304):
+                raise SystemExit(f"{path}: HTTP {response.status}")
+            mine.append(time.perf_counter() - started)
+            sizes[0] = len(body)
+        with lock:
+            latencies.extend(mine)
+
+    pool = [threading.Thread(target=client) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    out.put((latencies, sizes[0]))
+
+
+def load(
+    port: int, path: str, headers: dict[str, str], seconds: float, connections: int
+) -> tuple[float, float, float, int]:
+    """requests/s, p50 and p99 in ms, and the body size, from two load processes."""
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(
+            target=_drive, args=(port, path, headers, seconds, connections // 2, queue)
         )
-    handbook_service.create_pregnancy(
-        session, woman=mum, actor=mum, default_tz=tz, data={"lmp": today - dt.timedelta(days=100)}
+        for _ in range(2)
+    ]
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    latencies = sorted(x for r, _ in results for x in r)
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    return len(latencies) / seconds, statistics.median(latencies) * 1e3, p99 * 1e3, results[0][1]
+
+
+@contextmanager
+def gunicorn(url: str, port: int, workers: int) -> Iterator[None]:
+    env = dict(os.environ) | FAST_HASH | {"DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--pythonpath",
+            str(ROOT / "bench"),
+            "--log-level",
+            "warning",
+            "bench_app:app",
+        ],
+        cwd=ROOT,
+        env=env,
     )
-    session.commit()
-    return mum.phone, doctor.phone  # type: ignore[union-attr]
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/bench/bare")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.3)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
-def _measure(
-    client, path: str, headers: dict[str, str], n: int, counter: list[int]
-) -> tuple[float, float]:
-    for _ in range(20):  # warm-up
+def queries_per_request(app, path: str, headers: dict[str, str]) -> int:  # type: ignore[no-untyped-def]
+    statements = [0]
+
+    def count(*_args: object) -> None:
+        statements[0] += 1
+
+    client = app.test_client()
+    client.get(path, headers=headers)
+    event.listen(engine_of(app), "before_cursor_execute", count)
+    try:
         client.get(path, headers=headers)
-    samples = []
-    counter[0] = 0
-    for _ in range(n):
-        t = time.perf_counter()
-        r = client.get(path, headers=headers)
-        samples.append(time.perf_counter() - t)
-        assert r.status_code == 200, (path, r.status_code)
-    return statistics.median(samples), counter[0] / n
+    finally:
+        event.remove(engine_of(app), "before_cursor_execute", count)
+    return statements[0]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8300)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp()
-    url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "PASSWORD_HASH_TIME_COST": 1,
-            "PASSWORD_HASH_MEMORY_KIB": 1024,
-            "PASSWORD_HASH_PARALLELISM": 1,
-        }
-    )
-    app.add_url_rule("/bench/bare", "bench_bare", lambda: {"ok": True})
+    with database(args.database_url) as url:
+        run(url, args)
+
+
+def run(url: str, args: argparse.Namespace) -> None:
+    app = create_app({"DATABASE_URL": url} | {k: int(v) for k, v in FAST_HASH.items()})
     load_all()
     Base.metadata.create_all(engine_of(app))
-    statements = [0]
-    event.listen(
-        engine_of(app),
-        "before_cursor_execute",
-        lambda *a: statements.__setitem__(0, statements[0] + 1),
-    )
-    with app.app_context():  # the handbook's signals plan schedules and reminders
-        mum_phone, doctor_phone = _seed(app)
+    token = seed(app)
+    auth = {"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"}
+    routes = [
+        ("GET /bench/bare (floor)", "/bench/bare", {}),
+        ("GET /me", "/api/v1/me", auth),
+        ("GET /me/schedule", "/api/v1/me/schedule", auth),
+        ("GET /me/schedule?view=full", "/api/v1/me/schedule?view=full", auth),
+        ("GET /me/schedule, gzip", "/api/v1/me/schedule", auth | {"Accept-Encoding": "gzip"}),
+        ("GET /me/feed", "/api/v1/me/feed", auth),
+        ("GET /me/notifications", "/api/v1/me/notifications", auth),
+    ]
     client = app.test_client()
-    mum, doctor = _login(client, mum_phone), _login(client, doctor_phone)
-    floor, _ = _measure(client, "/bench/bare", {}, args.requests, statements)
-    print(f"database: {engine_of(app).dialect.name}; {args.requests} requests each")
-    print(f"{'route':<32}{'median ms':>10}{'× bare':>9}{'queries':>9}")
-    print(f"{'GET /bench/bare (floor)':<32}{floor * 1e3:>10.2f}{1:>9.1f}{0:>9}")
-    for label, path, headers in (
-        ("GET /api/v1/me", "/api/v1/me", mum),
-        ("GET /api/v1/me/pregnancies", "/api/v1/me/pregnancies", mum),
-        ("GET /api/v1/me/schedule", "/api/v1/me/schedule?page_size=50", mum),
-        ("GET /api/v1/patients", "/api/v1/patients?page_size=20", doctor),
-    ):
-        median, queries = _measure(client, path, headers, args.requests, statements)
-        print(f"{label:<32}{median * 1e3:>10.2f}{median / floor:>9.1f}{queries:>9.1f}")
+    etag = client.get("/api/v1/me/schedule", headers=auth).headers["ETag"]
+    routes.append(
+        ("GET /me/schedule, ETag (304)", "/api/v1/me/schedule", auth | {"If-None-Match": etag})
+    )
+    print(
+        f"database: {engine_of(app).dialect.name}; gunicorn {args.workers} sync workers; "
+        f"{args.connections} connections from 2 load processes; {args.seconds:g} s per route"
+    )
+    print(f"{'route':<32}{'req/s':>8}{'x bare':>8}{'p50 ms':>8}{'p99 ms':>8}{'bytes':>8}{'SQL':>5}")
+    with gunicorn(url, args.port, args.workers):
+        floor = None
+        for label, path, headers in routes:
+            rate, p50, p99, size = load(args.port, path, headers, args.seconds, args.connections)
+            floor = floor or rate
+            sql = queries_per_request(app, path, headers)
+            print(
+                f"{label:<32}{rate:>8,.0f}{rate / floor:>8.2f}{p50:>8.1f}{p99:>8.1f}"
+                f"{size:>8}{sql:>5}"
+            )
+    engine_of(app).dispose()
 
 
 if __name__ == "__main__":

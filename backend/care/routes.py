@@ -52,6 +52,7 @@ from backend.errors import invalid
 from backend.handbook import dating
 from backend.handbook import service as handbook_service
 from backend.i18n import _l, catalog_name
+from backend.responses import conditional, json_response
 
 blp = Blueprint(
     "care",
@@ -82,12 +83,15 @@ def _today_for(person: User) -> Any:
     return clock.today(person.timezone, _tz())
 
 
-def _views(steps: list[CareStep], today: Any) -> list[dict[str, Any]]:
+def _views(steps: list[CareStep], today: Any, *, compact: bool = False) -> list[dict[str, Any]]:
     protocols, locale = _protocols(), _locale()
-    return [service.step_view(s, protocols=protocols, locale=locale, today=today) for s in steps]
+    return [
+        service.step_view(s, protocols=protocols, locale=locale, today=today, compact=compact)
+        for s in steps
+    ]
 
 
-def _schedule_page(person: User, args: dict[str, Any]) -> dict[str, Any]:
+def _schedule_page(person: User, args: dict[str, Any]) -> Any:
     today = _today_for(person)
     status = args.get("status")
     steps, total = service.schedule(
@@ -101,16 +105,22 @@ def _schedule_page(person: User, args: dict[str, Any]) -> dict[str, Any]:
         since=args.get("from_"),
         until=args.get("to"),
     )
-    return page(_views(steps, today), total=total, page=args["page"], page_size=args["page_size"])
+    views = _views(steps, today, compact=args["view"] == "compact")
+    # Written directly: the same body as StepPageSchema's dump (tests/test_hot_endpoints.py).
+    return json_response(page(views, total=total, page=args["page"], page_size=args["page_size"]))
 
 
 @blp.route("/me/schedule")
 class MySchedule(MethodView):
+    @conditional
     @blp.arguments(ScheduleQueryArgsSchema, location="query")
     @blp.response(200, StepPageSchema)
     @login_required(CITIZEN)
     def get(self, args: dict[str, Any]) -> Any:
-        """Your schedule and your children's: each step with its window, status and why."""
+        """Your schedule and your children's: each step with its window and status.
+
+        Compact by default (what a list shows); `view=full` adds why, source and reason, which
+        GET /care-steps/{id} always has. Answers 304 to a matching If-None-Match."""
         return _schedule_page(_me(), args)
 
 

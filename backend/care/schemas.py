@@ -97,6 +97,14 @@ class ScheduleQueryArgsSchema(PageArgsSchema):
     from_ = fields.Date(data_key="from", metadata={"description": "Windows closing on or after."})
     to = fields.Date(metadata={"description": "Windows opening on or before."})
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    view = fields.String(
+        load_default="compact",
+        validate=validate.OneOf(["compact", "full"], error=ONE_OF),
+        metadata={
+            "description": "compact (default): what a list shows; full: with programme, "
+            "version, why, source, follows_up and reason (always in GET /care-steps/{id})."
+        },
+    )
 
 
 class ResultCreateSchema(Schema):

@@ -1135,11 +1135,39 @@ def _text(text: Mapping[str, str] | None, locale: str) -> str | None:
     return text.get(locale) or text.get("zh_CN") or next(iter(text.values()))
 
 
+# What a phone's list screen does not show: in the step's own view (and with view=full).
+LIST_DETAIL = ("programme", "version", "why", "source", "follows_up", "reason")
+
+
 def step_view(
-    step: CareStep, *, protocols: ProtocolSet, locale: str, today: dt.date, detail: bool = False
+    step: CareStep,
+    *,
+    protocols: ProtocolSet,
+    locale: str,
+    today: dt.date,
+    detail: bool = False,
+    compact: bool = False,
 ) -> dict[str, Any]:
-    """A step as clients see it: window, status, localized title and why, and the source."""
+    """A step as clients see it: window, status, localized title and why, and the source
+    (compact: without LIST_DETAIL, for schedule lists)."""
     item = protocols.item(step.code, on=step.opens_on)
+    if compact:
+        return {
+            "id": step.id,
+            "code": step.code,
+            "subject": {"kind": step.subject_kind, "id": step.subject_id},
+            "opens_on": step.opens_on,
+            "due_on": step.due_on,
+            "closes_on": step.closes_on,
+            "status": display_status(step, today),
+            "title": _text(item.title, locale),
+            "optional": item.optional,
+            "actor": item.actor,
+            "closed_before_enrolment": step.closed_before_enrolment,
+            "done_on": step.done_on,
+            "interpretation": step.interpretation,
+            "not_done_reason": step.not_done_reason,
+        }
     view = {
         "id": step.id,
         "code": step.code,

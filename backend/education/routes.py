@@ -39,6 +39,7 @@ from backend.education.schemas import (
 )
 from backend.errors import NotFound, PreconditionFailed
 from backend.i18n import _l, catalog_name
+from backend.responses import conditional
 
 blp = Blueprint(
     "education",
@@ -258,6 +259,7 @@ class EducationRate(MethodView):
 
 @blp.route("/me/feed")
 class MyFeed(MethodView):
+    @conditional
     @blp.arguments(FeedQueryArgsSchema, location="query")
     @blp.response(200, FeedPageSchema)
     @login_required(CITIZEN)

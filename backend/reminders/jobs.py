@@ -18,10 +18,11 @@ def _context(app: Flask) -> dispatcher.Context:
 
 
 def dispatch(app: Flask, *, worker: str, stop: threading.Event) -> dict[str, int]:
-    """One batch: claim, deliver, record (its own session and transactions)."""
+    """Drain: claim, deliver and record batch after batch until one comes back short (its own
+    session and transactions)."""
     with app.app_context():
         try:
-            return dispatcher.dispatch_once(
+            return dispatcher.drain(
                 Session(), worker=worker, ctx=_context(app), should_stop=stop.is_set
             )
         finally:

@@ -32,6 +32,7 @@ from backend.reminders.schemas import (
     ReminderPageSchema,
     ReminderSchema,
 )
+from backend.responses import conditional
 
 blp = Blueprint(
     "reminders",
@@ -70,6 +71,7 @@ def replan_person(user: User) -> None:
 
 @blp.route("/me/notifications")
 class MyNotifications(MethodView):
+    @conditional
     @blp.arguments(NotificationQueryArgsSchema, location="query")
     @blp.response(200, NotificationPageSchema)
     @login_required(CITIZEN)

@@ -46,6 +46,8 @@ class Rules:
     jitter: float
     lease_seconds: int
     batch_size: int
+    drain_seconds: float
+    webhook_concurrency: int
     regimen_horizon_days: int
     miniprogram_templates: dict[str, str]
 
@@ -117,6 +119,8 @@ def parse(data: dict[str, Any], known_codes: set[str] | None = None) -> Rules:
             jitter=float(delivery["jitter"]),
             lease_seconds=int(delivery["lease_seconds"]),
             batch_size=int(delivery["batch_size"]),
+            drain_seconds=float(delivery["drain_seconds"]),
+            webhook_concurrency=int(delivery["webhook_concurrency"]),
             regimen_horizon_days=int(data["regimens"]["horizon_days"]),
             miniprogram_templates=dict(data.get("miniprogram_templates") or {}),
         )

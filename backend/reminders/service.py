@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, insert, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -25,6 +25,7 @@ from backend.care.protocols import ProtocolSet
 from backend.db import utcnow
 from backend.errors import Conflict, NotFound, invalid
 from backend.i18n import _l
+from backend.reminders import bulk
 from backend.reminders.models import (
     Escalation,
     MiniprogramOptIn,
@@ -39,7 +40,8 @@ from backend.reminders.rules import Rules
 CHANNELS = ("miniprogram", "sms", "inbox")
 DEFAULT_CHANNELS = ["miniprogram", "sms", "inbox"]
 DEFAULT_OPTED_OUT = ["lesson_new"]
-# A reminder planned for an instant less than this far in the past is still sent.
+# Nothing new is planned for an instant more than this far in the past (a late registrant gets
+# no stream of stale reminders); a reminder already planned is never cancelled for its age.
 GRACE = dt.timedelta(hours=1)
 STEP_KIND = {
     "before": ReminderKind.STEP_BEFORE,
@@ -150,9 +152,20 @@ Key = tuple[uuid.UUID, str, uuid.UUID, str]
 
 
 def _apply_plan(
-    session: Session, *, wanted: dict[Key, Wanted], scope: Any, now: dt.datetime, report: PlanReport
+    session: Session,
+    *,
+    wanted: dict[Key, Wanted],
+    scope: Any,
+    now: dt.datetime,
+    report: PlanReport,
+    late: Collection[Key] = (),
 ) -> None:
-    """Insert, move, revive and cancel reminders within `scope` (a where clause)."""
+    """Insert, move, revive and cancel reminders within `scope` (a where clause).
+
+    `late` holds the keys that would be wanted but for their age: a pending reminder with such a
+    key is left as it is, for the dispatcher to send late (its still-needed check decides), and
+    none is inserted for them.
+    """
     # One read of everything in scope: pending or cancelled rows may change, the others only
     # say which occurrences already went out.
     rows_in_scope = session.scalars(select(Reminder).where(scope)).all()
@@ -169,6 +182,8 @@ def _apply_plan(
         seen.add(key)
         want = wanted.get(key)
         if want is None:
+            if key in late:
+                continue
             if row.status == ReminderStatus.PENDING:
                 row.status = ReminderStatus.CANCELLED
                 row.updated_at = now
@@ -202,20 +217,24 @@ def _apply_plan(
     ]
     session.flush()
     if rows:
-        session.execute(insert(Reminder), rows)
+        bulk.insert_rows(session, Reminder, rows)  # one statement, however many rows
         report.added += len(rows)
 
 
 def _people(
     session: Session, person_ids: Collection[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, User], dict[uuid.UUID, ReminderPreference]]:
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(person_ids)))}
-    prefs = {
-        p.user_id: p
-        for p in session.scalars(
-            select(ReminderPreference).where(ReminderPreference.user_id.in_(person_ids))
-        )
-    }
+    """The people and their stored preferences, in one query."""
+    users: dict[uuid.UUID, User] = {}
+    prefs: dict[uuid.UUID, ReminderPreference] = {}
+    for user, pref in session.execute(
+        select(User, ReminderPreference)
+        .outerjoin(ReminderPreference, ReminderPreference.user_id == User.id)
+        .where(bulk.in_(session, User.id, person_ids))
+    ):
+        users[user.id] = user
+        if pref is not None:
+            prefs[user.id] = pref
     return users, prefs
 
 
@@ -242,6 +261,7 @@ def plan_steps(
         )
     ).all()
     wanted: dict[Key, Wanted] = {}
+    late: set[Key] = set()
     for step in steps:
         user = users[step.person_id]
         prefs = preferences_of(pref_rows.get(user.id), rules)
@@ -258,12 +278,13 @@ def plan_steps(
             if not escalation and day > step.closes_on:
                 continue  # no nudges once the window has closed
             when = fire_at(day, prefs, tz)
-            if when < now - GRACE:
-                continue
             key = (user.id, "care_step", step.id, f"{name}:{day.isoformat()}")
+            if when < now - GRACE:
+                late.add(key)
+                continue
             wanted[key] = Wanted(kind, when, {"code": step.code, "day": day.isoformat()})
     scope = and_(Reminder.recipient_id.in_(person_ids), Reminder.source_type == "care_step")
-    _apply_plan(session, wanted=wanted, scope=scope, now=now, report=report)
+    _apply_plan(session, wanted=wanted, scope=scope, now=now, report=report, late=late)
     return report
 
 
@@ -285,6 +306,8 @@ def plan_regimens(
         return report
     users, pref_rows = _people(session, user_ids)
     wanted: dict[Key, Wanted] = {}
+    late: set[Key] = set()
+    lookback = dt.timedelta(days=rules.regimen_horizon_days)
     for regimen in regimens:
         user = users.get(regimen.user_id)
         if user is None:
@@ -301,18 +324,23 @@ def plan_regimens(
             regimen.reminder_time,
             prefs.opted_out,
         )
+        # From a horizon back: the days already past are late, not obsolete (the dispatcher's
+        # still-needed check cancels a day once it is ticked off or the regimen is over).
         for day in regimen_service.reminder_dates(
-            regimen, today=today, horizon_days=rules.regimen_horizon_days
+            regimen,
+            today=today - lookback,
+            horizon_days=lookback.days + rules.regimen_horizon_days,
         ):
             when = fire_at(day, daily, tz)
-            if when < now - GRACE:
-                continue
             key = (user.id, "regimen", regimen.id, f"daily:{day.isoformat()}")
+            if when < now - GRACE:
+                late.add(key)
+                continue
             wanted[key] = Wanted(
                 ReminderKind.REGIMEN_DAILY, when, {"regimen": regimen.kind, "day": day.isoformat()}
             )
     scope = and_(Reminder.recipient_id.in_(user_ids), Reminder.source_type == "regimen")
-    _apply_plan(session, wanted=wanted, scope=scope, now=now, report=report)
+    _apply_plan(session, wanted=wanted, scope=scope, now=now, report=report, late=late)
     return report
 
 

@@ -50,7 +50,7 @@ def _child(api: Api, name: str | None = None, days: int = 3) -> dict:
 
 
 def _schedule(api: Api, status: str = PENDING) -> dict[str, dict]:
-    r = api.get(f"me/schedule?page_size=200&status={status}")
+    r = api.get(f"me/schedule?page_size=200&status={status}&view=full")
     assert r.status_code == 200, r.json
     return {s["id"]: s for s in r.json["items"]}
 

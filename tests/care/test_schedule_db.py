@@ -57,7 +57,7 @@ def _pregnancy(api, weeks: int) -> dict:
 
 
 def _steps(api, **query) -> dict[str, dict]:
-    qs = "&".join(f"{k}={v}" for k, v in {"page_size": 200, **query}.items())
+    qs = "&".join(f"{k}={v}" for k, v in {"page_size": 200, "view": "full", **query}.items())
     r = api.get(f"me/schedule?{qs}")
     assert r.status_code == 200, r.json
     return {

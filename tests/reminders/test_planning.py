@@ -188,3 +188,44 @@ def test_folic_acid_reminders_come_daily_at_her_time(make_citizen, db, dispatch,
     outcome = dispatch()
     assert outcome.get("delivered", 0) == 0
     assert api.get("me/notifications").json["total"] == 0
+
+
+def test_the_hourly_regimen_planner_leaves_late_reminders_to_the_dispatcher(
+    make_citizen, db, app, frozen_clock
+):
+    """A morning's folic-acid reminders not sent yet (a backlog, a dispatcher down) are late, not
+    obsolete: the planner keeps them pending for hours and days, and cancels one only once
+    the day is ticked off (what the dispatcher's still-needed check would decide too)."""
+    from backend.regimens import service as regimen_service
+    from backend.reminders import rules, service
+
+    api, user_id, _ = make_citizen()
+    _pregnancy(api, 6 * 7)  # starts folic acid today
+    tomorrow, after = TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=2)
+    planned = {r.params["day"]: r.id for r in _reminders(db, user_id) if r.kind == "regimen_daily"}
+    assert {tomorrow.isoformat(), after.isoformat()} <= set(planned)
+
+    def plan_hourly() -> None:  # what the dispatcher's hourly job runs
+        service.plan_regimens(
+            db,
+            regimens=regimen_service.active_regimens(db),
+            user_ids={uuid.UUID(user_id)},
+            rules=rules.load(),
+            default_tz="Asia/Shanghai",
+        )
+        db.commit()
+
+    # two days later at 20:00: tomorrow's and the day after's reminders are 35 and 11 hours late
+    frozen_clock(dt.datetime.combine(after, dt.time(20), SHANGHAI))
+    plan_hourly()
+    late = {planned[tomorrow.isoformat()], planned[after.isoformat()]}
+    assert {db.get(Reminder, i).status for i in late} == {ReminderStatus.PENDING}
+    # she ticks off the day after: that reminder has lost its point, the other not
+    api.token = api.post(
+        "auth/token", {"phone": db.get(User, uuid.UUID(user_id)).phone, "password": PASSWORD}
+    ).json["access_token"]
+    r = api.post("me/regimens/folic-acid/check-ins", {"on": after.isoformat(), "taken": True})
+    assert r.status_code in (200, 201), r.json
+    plan_hourly()
+    assert db.get(Reminder, planned[after.isoformat()]).status == ReminderStatus.CANCELLED
+    assert db.get(Reminder, planned[tomorrow.isoformat()]).status == ReminderStatus.PENDING

@@ -1,0 +1,143 @@
+"""The endpoints a phone polls: conditional GET (ETag → 304), gzip for large bodies, a compact
+schedule list, and a number of queries that does not grow with her history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import uuid
+
+import pytest
+
+from backend.reminders.models import Notification
+
+TODAY = dt.date.today()
+
+
+def _with_pregnancy(api) -> None:
+    r = api.post("me/pregnancies", {"lmp": (TODAY - dt.timedelta(days=70)).isoformat()})
+    assert r.status_code == 201, r.json
+
+
+def _notify(db, user_id: str, n: int) -> None:
+    db.add_all(
+        Notification(
+            user_id=uuid.UUID(user_id), kind="lesson_new", title=f"t{i}", body="b", locale="zh_CN"
+        )
+        for i in range(n)
+    )
+    db.commit()
+
+
+@pytest.mark.parametrize("path", ["me/schedule", "me/feed", "me/notifications"])
+def test_a_second_poll_with_the_etag_gets_304_and_no_body(make_citizen, db, path):
+    api, user_id, _ = make_citizen()
+    _with_pregnancy(api)
+    _notify(db, user_id, 2)
+    first = api.get(path)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert "private" in first.headers["Cache-Control"]
+    again = api.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert api.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_the_etag_changes_when_her_inbox_does(make_citizen, db):
+    api, user_id, _ = make_citizen()
+    _notify(db, user_id, 1)
+    etag = api.get("me/notifications").headers["ETag"]
+    item = api.get("me/notifications").json["items"][0]
+    api.post(f"me/notifications/{item['id']}/read")
+    r = api.get("me/notifications", headers={"If-None-Match": etag})
+    assert r.status_code == 200 and r.json["unread_count"] == 0
+    assert r.headers["ETag"] != etag
+
+
+def test_a_large_schedule_goes_gzip_compressed_when_accepted(make_citizen):
+    api, _, _ = make_citizen()
+    _with_pregnancy(api)
+    plain = api.get("me/schedule?page_size=200")
+    zipped = api.get("me/schedule?page_size=200", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert len(zipped.data) < len(plain.data) / 3
+    assert json.loads(gzip.decompress(zipped.data)) == plain.json
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+
+
+def test_the_schedule_list_is_compact_and_the_step_has_the_detail(make_citizen):
+    api, _, _ = make_citizen()
+    _with_pregnancy(api)
+    compact = api.get("me/schedule?page_size=200").json["items"]
+    full = api.get("me/schedule?page_size=200&view=full").json["items"]
+    assert [s["id"] for s in compact] == [s["id"] for s in full]
+    step = compact[0]
+    assert {"id", "code", "subject", "opens_on", "due_on", "closes_on", "status", "title"} <= set(
+        step
+    )
+    assert not {"why", "source", "reason"} & set(step)
+    assert full[0]["why"] and full[0]["source"]["ids"]
+    detail = api.get(f"care-steps/{step['id']}").json
+    assert detail["why"] == full[0]["why"] and detail["source"] == full[0]["source"]
+    r = api.get("me/schedule?view=everything")
+    assert r.status_code == 422 and "view" in r.json["errors"]
+
+
+def test_inbox_and_schedule_queries_do_not_grow_with_her_history(make_citizen, db, count_queries):
+    counts = {}
+    for n in (1, 150):
+        api, user_id, _ = make_citizen()
+        _with_pregnancy(api)
+        for i in range(n // 50):  # children bring their own steps
+            r = api.post(
+                "me/children",
+                {"sex": "female", "birth_date": (TODAY - dt.timedelta(days=30 + i)).isoformat()},
+            )
+            assert r.status_code == 201, r.json
+        _notify(db, user_id, n)
+        with count_queries() as inbox:
+            assert api.get("me/notifications?page_size=100").status_code == 200
+        with count_queries() as schedule:
+            assert api.get("me/schedule?page_size=200").status_code == 200
+        with count_queries() as full:
+            assert api.get("me/schedule?page_size=200&view=full").status_code == 200
+        counts[n] = (len(inbox), len(schedule), len(full))
+    assert counts[1] == counts[150], counts
+
+
+@pytest.mark.parametrize("view", ["compact", "full"])
+def test_the_schedule_written_directly_is_what_its_documented_schema_dumps(make_citizen, app, view):
+    from backend.care import service
+    from backend.care.schemas import StepPageSchema
+
+    api, user_id, _ = make_citizen()
+    _with_pregnancy(api)
+    body = api.get(f"me/schedule?page_size=200&view={view}").json
+    assert body["items"]
+    with app.app_context():
+        from backend.auth.models import User
+        from backend.db import Session
+
+        steps, _ = service.schedule(
+            Session(),
+            person=Session().get(User, uuid.UUID(user_id)),
+            today=TODAY,
+            page=1,
+            page_size=200,
+        )
+        views = [
+            service.step_view(
+                s,
+                protocols=app.extensions["care.protocols"],
+                locale="zh_CN",
+                today=TODAY,
+                compact=view == "compact",
+            )
+            for s in steps
+        ]
+    dumped = StepPageSchema().dump(
+        {"items": views, "page": 1, "page_size": 200, "total": len(views)}
+    )
+    assert dumped["items"] == body["items"]
