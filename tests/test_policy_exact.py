@@ -12,6 +12,7 @@ import pytest
 
 from tests.test_policy_matrix import (  # noqa: F401 (fixtures)
     ADMIN_OPERATIONS,
+    BUREAU_OPERATIONS,
     EDITORIAL_ANSWERS,
     _bodies,
     _fill,
@@ -21,10 +22,11 @@ from tests.test_policy_matrix import (  # noqa: F401 (fixtures)
 )
 
 PUBLIC = "public"
-ANY = "citizen doctor educator admin"
+ANY = "citizen doctor educator admin bureau"
 C, D, A = "citizen", "doctor", "admin"
 CD = "citizen doctor"
 EA = "educator admin"
+AB = "admin bureau"
 
 ALLOWED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/audit-log"): A,
@@ -121,9 +123,21 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/worklists/escalated"): D,
     ("GET", "/api/v1/worklists/high-risk"): D,
     ("GET", "/api/v1/worklists/overdue"): D,
+    ("GET", "/api/v1/birth-defect-categories"): ANY,
+    ("GET", "/api/v1/children/<uuid:child_id>/birth-defects"): CD,
+    ("POST", "/api/v1/children/<uuid:child_id>/birth-defects"): D,
+    ("GET", "/api/v1/pregnancies/<uuid:pregnancy_id>/birth-defects"): CD,
+    ("POST", "/api/v1/pregnancies/<uuid:pregnancy_id>/birth-defects"): D,
+    ("GET", "/api/v1/pregnancies/<uuid:pregnancy_id>/prenatal-diagnoses"): CD,
+    ("POST", "/api/v1/pregnancies/<uuid:pregnancy_id>/prenatal-diagnoses"): D,
+    ("PATCH", "/api/v1/pregnancies/<uuid:pregnancy_id>/care-options"): CD,
+    ("GET", "/api/v1/indicators"): AB,
+    ("GET", "/api/v1/indicators/<code>"): AB,
+    ("GET", "/api/v1/reports/monthly"): AB,
+    ("GET", "/api/v1/worklists/ungraded"): D,
 }
 
-ROLES = ("citizen", "doctor", "educator", "admin")
+ROLES = ("citizen", "doctor", "educator", "admin", "bureau")
 
 # A lesson is shared content (EDITORIAL_ANSWERS): an educator or admin who may see another's
 # draft still may not edit or submit it, and is told so.
@@ -153,6 +167,8 @@ def test_each_role_gets_the_exact_answer_on_a_foreign_record(app, victim, strang
             continue  # her own list or a create: not a refusal (covered by the domains' tests)
         elif role == "admin" and (method, rule) in ADMIN_OPERATIONS:
             continue
+        elif role == "bureau" and (method, rule) in BUREAU_OPERATIONS:
+            continue  # aggregates of her own district (tests/indicators covers the scope)
         elif role in ("educator", "admin") and (method, rule) in EDITORIAL_ANSWERS:
             expected = EDITORIAL_ANSWERS[(method, rule)]
         elif role in ("educator", "admin") and (method, rule) in EDITORIAL_REFUSALS:

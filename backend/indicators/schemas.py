@@ -114,5 +114,6 @@ class MonthlyReportArgsSchema(Schema):
     )
     month = fields.String(
         required=True,
-        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error=_l("Use YYYY-MM.")),
+        # The years the API's dates allow (backend.api: 1900-2199); year 0 would crash strptime.
+        validate=validate.Regexp(r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$", error=_l("Use YYYY-MM.")),
     )

@@ -27,6 +27,9 @@ def test_bureau_downloads_the_report_of_its_district_only(db, births, bureau):  
     assert office.get(f"reports/monthly?district={LUCHENG}&month=2026-10").status_code == 404
     bad = office.get(f"reports/monthly?district={OUHAI}&month=2026-13")
     assert bad.status_code == 422 and "month" in bad.json["errors"]
+    # Year 0 (found by the fuzzer: a 500 from strptime) is refused like any impossible month.
+    year_zero = office.get(f"reports/monthly?district={OUHAI}&month=0000-01")
+    assert year_zero.status_code == 422 and "month" in year_zero.json["errors"]
 
 
 def test_cli_writes_the_html(app, db, births, tmp_path):  # noqa: F811
