@@ -50,9 +50,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for domain in DOMAINS:
         domain.init_app(app, api)
 
-    from backend import cli
+    from backend import cli, webui
 
     cli.init_app(app)
+    webui.init_app(app)
     return app
 
 

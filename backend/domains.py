@@ -14,6 +14,7 @@ from backend import (
     contraception,
     education,
     handbook,
+    home,
     ops,
     regimens,
     reminders,
@@ -29,5 +30,6 @@ DOMAINS = (
     access,
     reminders,
     contraception,
+    home,
     ops,
 )

@@ -1,0 +1,175 @@
+// The screens' own words; texts the API sends (step titles, reasons, lessons) come localized.
+const zh = {
+  app: { family: '母子健康手册', console: '母子健康手册 · 工作台', language: 'English' },
+  common: {
+    phone: '手机号', password: '密码', name: '姓名', login: '登录', logout: '退出登录',
+    signup: '注册', save: '保存', cancel: '取消', confirm: '确定', submit: '提交', back: '返回',
+    loading: '加载中…', empty: '暂无内容', retry: '重试', search: '搜索', more: '更多',
+    source: '依据', unverified: '待临床审核', date: '日期', status: '状态', actions: '操作',
+    total: '共 {n} 条', saved: '已保存', download: '下载', from: '从', to: '至', none: '无',
+  },
+  stage: {
+    marriage: '婚', pregnancy: '孕', birth: '产', rearing: '育', education: '教', care: '养', enjoyment: '享',
+  },
+  stageName: {
+    marriage: '婚前孕前', pregnancy: '孕期', birth: '产褥期', rearing: '婴幼儿养育', education: '儿童青少年',
+    care: '中年关怀', enjoyment: '老年',
+  },
+  status: {
+    upcoming: '未到期', due: '待完成', overdue: '已逾期', done: '已完成', missed: '已错过',
+    cancelled: '已取消', not_applicable: '不适用', declined: '已拒绝',
+  },
+  risk: { green: '绿色（低风险）', yellow: '黄色（一般风险）', orange: '橙色（较高风险）', red: '红色（高风险）', purple: '紫色（传染病）' },
+  family: {
+    welcome: '您好，{name}', tabs: { home: '首页', schedule: '日程', lessons: '课堂', inbox: '消息', me: '我的' },
+    gestation: '孕 {weeks} 周 {days} 天', edd: '预产期 {date}', childAge: '{years} 岁 {months} 个月',
+    childAgeMonths: '{months} 个月 {days} 天', nextSteps: '接下来要做', allSteps: '全部日程',
+    window: '{opens} 至 {closes}', dueBy: '截止 {date}', folic: '今日叶酸', folicDose: '剂量：{dose}',
+    folicTaken: '今天已服用', folicTick: '我今天吃了叶酸', folicNot: '今天没吃', folicStreak: '已连续 {n} 天',
+    folicAskDoctor: '需要高剂量，请遵医嘱', unread: '{n} 条未读消息', lessonOfWeek: '本周推荐课程',
+    minutes: '{n} 分钟', noPregnancy: '还没有记录怀孕', recordPregnancy: '记录怀孕', lmp: '末次月经第一天',
+    pregnancyRecorded: '已记录怀孕', why: '为什么要做', where: '在哪里做', whereFamily: '请到您建册的社区卫生服务中心或产检医院',
+    whereStaff: '由医生在随访中完成', results: '检查结果', stepDetail: '日程详情', window2: '时间窗口',
+    filterAll: '全部', read: '已读', markRead: '标为已读', markAllRead: '全部已读', noMessages: '没有消息',
+    readNow: '现在适合读', readNext: '即将推送', readDone: '读过的', finished: '我读完了', finishedOk: '已记录阅读',
+    contraception: '避孕指导', benefits: '假期与补贴', privacy: '隐私与授权', accessLog: '谁看过我的档案',
+    export: '导出我的数据', deleteAccount: '注销账号', deleteConfirm: '注销后您的档案将被删除且无法恢复，确定吗？',
+    deleted: '账号已注销', exported: '已下载', consents: '我的授权', granted: '已同意', notGranted: '未同意',
+    whoViewed: '查看人', services: '免费服务', methods: '可选方法', category: 'WHO 分级 {n}', talkToDoctor: '请先咨询医生',
+    leave: '假期', subsidy: '育儿补贴', days: '{n} 天', yuanPerYear: '每年 {n} 元', totalYuan: '合计 {n} 元',
+    profile: '个人信息', signupTitle: '注册新账号', haveAccount: '已有账号？去登录', noAccount: '没有账号？注册',
+    passwordHint: '至少 10 位，含字母和数字', child: '孩子', children: '孩子', notes: '说明',
+    purpose: {
+      care_by_institution: '允许建册机构的医生查看我的档案', reminders: '接收提醒', education: '接收健康教育',
+      anonymous_statistics: '允许匿名统计',
+    },
+  },
+  console: {
+    roles: { doctor: '医生', educator: '健康教育', admin: '管理员' },
+    nav: {
+      worklists: '工作清单', patients: '患者', lessons: '课程', review: '待审核', reach: '阅读情况',
+      indicators: '指标', institutions: '机构与人员', audit: '审计日志',
+    },
+    worklist: { due: '本期应做', overdue: '已逾期', 'high-risk': '高危孕产妇', abnormal: '异常结果', escalated: '电话随访' },
+    patient: {
+      title: '患者档案', schedule: '日程', results: '结果', risk: '风险评估', measurements: '测量记录',
+      contraception: '避孕', accessLog: '访问记录', pregnancy: '本次妊娠', ga: '孕周', edd: '预产期',
+      enterResult: '录入结果', interpretation: '结论', gradeRisk: '评定风险', conditions: '高危因素（代码，逗号分隔）',
+      note: '备注', redate: '超声核对孕周', eddUltrasound: '超声推算的预产期', birth: '记录分娩', loss: '记录妊娠终止',
+      bornAt: '分娩时间', gaWeeks: '孕周（周）', gaDays: '孕周（天）', mode: '分娩方式', babies: '新生儿', sex: '性别',
+      weight: '体重 (g)', endedOn: '终止日期', endKind: '终止类型', birthDefect: '出生缺陷（待 #13 接口）',
+      stepsOf: '共 {n} 项', search: '姓名或手机号', open: '打开', name: '姓名', phone: '手机号', age: '年龄',
+      registeredAt: '建册日期', resultSaved: '结果已保存', riskSaved: '风险评估已保存', redated: '预产期已更新',
+      birthSaved: '分娩已记录', lossSaved: '已记录', follow: '随访',
+    },
+    lesson: {
+      new: '新建课程', edit: '编辑', title: '标题', summary: '摘要', body: '正文 (Markdown)', preview: '预览',
+      stage: '阶段', clock: '时间轴', from: '起', to: '止', submit: '提交审核', approve: '批准发布', return: '退回',
+      retire: '下线', comment: '意见', versions: '版本', reach: '阅读', readers: '阅读人数', completed: '完成人数',
+      status: { draft: '草稿', in_review: '审核中', published: '已发布', retired: '已下线', returned: '已退回' },
+      submitted: '已提交审核', approved: '已发布', returned: '已退回', retired: '已下线', saved: '草稿已保存',
+      ownNotReviewable: '不能审核自己提交的课程', zh: '中文', en: 'English', slug: '标识', topics: '主题',
+    },
+    ind: {
+      education: '健康教育服务率', reminders: '提醒有效性', target: '目标 {n}%', rate: '服务率', eligible: '应服务人数',
+      served: '已服务人数', suppressed: '<5', by: '分组', district: '区县', institution: '机构', month: '月份',
+      csv: '导出 CSV', period: '时间段', kind: '类型', channel: '渠道', reminded: '提醒步骤', doneIn14: '14天内完成',
+      pending: '出生缺陷等指标待 #13 合并后接入',
+    },
+    admin: {
+      institutions: '机构', staff: '人员', addInstitution: '新增机构', addStaff: '新增人员', kind: '类型',
+      district: '区县代码', role: '角色', institution: '机构', actor: '操作人', action: '动作', record: '记录',
+      path: '路径', owner: '档案所有人',
+    },
+  },
+}
+
+type Messages = typeof zh
+
+const en: Messages = {
+  app: { family: 'Mother & Child Handbook', console: 'Mother & Child Handbook · Console', language: '中文' },
+  common: {
+    phone: 'Phone', password: 'Password', name: 'Name', login: 'Log in', logout: 'Log out',
+    signup: 'Sign up', save: 'Save', cancel: 'Cancel', confirm: 'OK', submit: 'Submit', back: 'Back',
+    loading: 'Loading…', empty: 'Nothing here yet', retry: 'Retry', search: 'Search', more: 'More',
+    source: 'Source', unverified: 'awaiting clinical review', date: 'Date', status: 'Status', actions: 'Actions',
+    total: '{n} in all', saved: 'Saved', download: 'Download', from: 'From', to: 'To', none: 'None',
+  },
+  stage: {
+    marriage: 'Marriage', pregnancy: 'Pregnancy', birth: 'Birth', rearing: 'Rearing', education: 'Education',
+    care: 'Care', enjoyment: 'Later life',
+  },
+  stageName: {
+    marriage: 'Before pregnancy', pregnancy: 'Pregnancy', birth: 'After the birth', rearing: 'Child 0–3',
+    education: 'Child 3–18', care: 'Midlife', enjoyment: 'Later life',
+  },
+  status: {
+    upcoming: 'Upcoming', due: 'Due', overdue: 'Overdue', done: 'Done', missed: 'Missed',
+    cancelled: 'Cancelled', not_applicable: 'Not applicable', declined: 'Declined',
+  },
+  risk: { green: 'Green (low)', yellow: 'Yellow (some risk)', orange: 'Orange (higher risk)', red: 'Red (high risk)', purple: 'Purple (infectious)' },
+  family: {
+    welcome: 'Hello, {name}', tabs: { home: 'Home', schedule: 'Schedule', lessons: 'Lessons', inbox: 'Inbox', me: 'Me' },
+    gestation: '{weeks} weeks {days} days', edd: 'Due date {date}', childAge: '{years} y {months} m',
+    childAgeMonths: '{months} m {days} d', nextSteps: 'Next steps', allSteps: 'Whole schedule',
+    window: '{opens} to {closes}', dueBy: 'by {date}', folic: "Today's folic acid", folicDose: 'Dose: {dose}',
+    folicTaken: 'Taken today', folicTick: 'I took my folic acid', folicNot: 'Not today', folicStreak: '{n} days in a row',
+    folicAskDoctor: 'A higher dose: ask your doctor', unread: '{n} unread messages', lessonOfWeek: "This week's lesson",
+    minutes: '{n} min', noPregnancy: 'No pregnancy recorded', recordPregnancy: 'Record a pregnancy', lmp: 'First day of last period',
+    pregnancyRecorded: 'Pregnancy recorded', why: 'Why', where: 'Where', whereFamily: 'At the community health centre where you registered, or your antenatal hospital',
+    whereStaff: 'Done by your doctor at a visit', results: 'Results', stepDetail: 'Step', window2: 'Window',
+    filterAll: 'All', read: 'Read', markRead: 'Mark read', markAllRead: 'Mark all read', noMessages: 'No messages',
+    readNow: 'Fits now', readNext: 'Coming next', readDone: 'Read', finished: "I've read it", finishedOk: 'Reading recorded',
+    contraception: 'Contraception', benefits: 'Leave and subsidies', privacy: 'Privacy and consent', accessLog: 'Who viewed my record',
+    export: 'Export my data', deleteAccount: 'Delete my account', deleteConfirm: 'Your handbook will be deleted for good. Continue?',
+    deleted: 'Account deleted', exported: 'Downloaded', consents: 'My consents', granted: 'Granted', notGranted: 'Not granted',
+    whoViewed: 'Viewed by', services: 'Free services', methods: 'Methods', category: 'WHO category {n}', talkToDoctor: 'Talk to your doctor first',
+    leave: 'Leave', subsidy: 'Childcare subsidy', days: '{n} days', yuanPerYear: '{n} yuan a year', totalYuan: '{n} yuan in all',
+    profile: 'Profile', signupTitle: 'Create an account', haveAccount: 'Have an account? Log in', noAccount: 'No account? Sign up',
+    passwordHint: 'At least 10 characters, letters and digits', child: 'Child', children: 'Children', notes: 'Notes',
+    purpose: {
+      care_by_institution: 'Doctors of my institution may see my handbook', reminders: 'Reminders', education: 'Health education',
+      anonymous_statistics: 'Anonymous statistics',
+    },
+  },
+  console: {
+    roles: { doctor: 'Doctor', educator: 'Educator', admin: 'Administrator' },
+    nav: {
+      worklists: 'Worklists', patients: 'Patients', lessons: 'Lessons', review: 'Review', reach: 'Reach',
+      indicators: 'Indicators', institutions: 'Institutions & staff', audit: 'Audit log',
+    },
+    worklist: { due: 'Due', overdue: 'Overdue', 'high-risk': 'High risk', abnormal: 'Abnormal', escalated: 'Call list' },
+    patient: {
+      title: 'Handbook', schedule: 'Schedule', results: 'Results', risk: 'Risk grade', measurements: 'Measurements',
+      contraception: 'Contraception', accessLog: 'Access log', pregnancy: 'Pregnancy', ga: 'GA', edd: 'EDD',
+      enterResult: 'Enter result', interpretation: 'Interpretation', gradeRisk: 'Grade risk', conditions: 'Conditions (codes, comma-separated)',
+      note: 'Note', redate: 'Re-date by ultrasound', eddUltrasound: 'EDD from ultrasound', birth: 'Record birth', loss: 'Record loss',
+      bornAt: 'Born at', gaWeeks: 'GA weeks', gaDays: 'GA days', mode: 'Delivery mode', babies: 'Babies', sex: 'Sex',
+      weight: 'Weight (g)', endedOn: 'Ended on', endKind: 'Kind', birthDefect: 'Birth defect (awaits #13)',
+      stepsOf: '{n} steps', search: 'Name or phone', open: 'Open', name: 'Name', phone: 'Phone', age: 'Age',
+      registeredAt: 'Registered', resultSaved: 'Result saved', riskSaved: 'Risk grade saved', redated: 'EDD updated',
+      birthSaved: 'Birth recorded', lossSaved: 'Recorded', follow: 'Follow-up',
+    },
+    lesson: {
+      new: 'New lesson', edit: 'Edit', title: 'Title', summary: 'Summary', body: 'Body (Markdown)', preview: 'Preview',
+      stage: 'Stage', clock: 'Clock', from: 'From', to: 'To', submit: 'Submit for review', approve: 'Approve & publish', return: 'Return',
+      retire: 'Retire', comment: 'Comment', versions: 'Versions', reach: 'Reach', readers: 'Readers', completed: 'Completed',
+      status: { draft: 'Draft', in_review: 'In review', published: 'Published', retired: 'Retired', returned: 'Returned' },
+      submitted: 'Submitted for review', approved: 'Published', returned: 'Returned', retired: 'Retired', saved: 'Draft saved',
+      ownNotReviewable: 'You cannot review your own lesson', zh: '中文', en: 'English', slug: 'Slug', topics: 'Topics',
+    },
+    ind: {
+      education: 'Health-education service rate', reminders: 'Reminder effectiveness', target: 'Target {n}%', rate: 'Rate', eligible: 'Eligible',
+      served: 'Served', suppressed: '<5', by: 'By', district: 'District', institution: 'Institution', month: 'Month',
+      csv: 'Download CSV', period: 'Period', kind: 'Kind', channel: 'Channel', reminded: 'Reminded steps', doneIn14: 'Done within 14 days',
+      pending: 'Birth-defect indicators arrive with #13',
+    },
+    admin: {
+      institutions: 'Institutions', staff: 'Staff', addInstitution: 'Add institution', addStaff: 'Add staff', kind: 'Kind',
+      district: 'District code', role: 'Role', institution: 'Institution', actor: 'Actor', action: 'Action', record: 'Record',
+      path: 'Path', owner: 'Owner',
+    },
+  },
+}
+
+export const messages = { 'zh-CN': zh, en }
