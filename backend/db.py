@@ -105,7 +105,11 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE: a request that reads and then writes (every audited read does) would
+            # otherwise fail at once with "database is locked" when another request committed in
+            # between (a deferred transaction cannot be upgraded; the busy timeout does not
+            # apply). Taking the write lock up front makes concurrent requests wait their turn.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

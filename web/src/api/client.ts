@@ -8,6 +8,7 @@ export type Schemas = components['schemas']
 
 const TOKEN_KEY = 'mch.token'
 const ROLE_KEY = 'mch.role'
+const USER_KEY = 'mch.user'
 
 export const session = {
   get token(): string | null {
@@ -16,13 +17,16 @@ export const session = {
   get role(): string | null {
     return sessionStorage.getItem(ROLE_KEY)
   },
-  save(token: string, role: string): void {
+  get userId(): string | null {
+    return sessionStorage.getItem(USER_KEY)
+  },
+  save(token: string, role: string, userId: string): void {
     sessionStorage.setItem(TOKEN_KEY, token)
     sessionStorage.setItem(ROLE_KEY, role)
+    sessionStorage.setItem(USER_KEY, userId)
   },
   clear(): void {
-    sessionStorage.removeItem(TOKEN_KEY)
-    sessionStorage.removeItem(ROLE_KEY)
+    for (const key of [TOKEN_KEY, ROLE_KEY, USER_KEY]) sessionStorage.removeItem(key)
   },
 }
 
@@ -101,7 +105,7 @@ export async function ok<T>(
 /** Log in with phone and password; keeps the token for this tab. */
 export async function logIn(phone: string, password: string): Promise<Schemas['Token']> {
   const token = await ok(api.POST('/api/v1/auth/token', { body: { phone, password } }))
-  session.save(token.access_token ?? '', String(token.role ?? ''))
+  session.save(token.access_token ?? '', String(token.role ?? ''), String(token.user_id ?? ''))
   return token
 }
 
