@@ -46,6 +46,11 @@ def _family_login(page, phone: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_role("button", name="登录").click()
 
 
+def _field(page, name: str, tag: str = "input"):
+    """An Element Plus input by its data-test mark (set on the native element or its box)."""
+    return page.locator(f"{tag}[data-test={name}], [data-test={name}] {tag}")
+
+
 def _family_logged_in(page) -> None:
     expect(page).not_to_have_url(re.compile(r"/login$"))
 
@@ -192,12 +197,12 @@ def test_educator_writes_another_approves_and_the_family_reads(desk_page, phone_
     page, slug = desk_page, f"week-{uuid.uuid4().hex[:6]}"
     _console_login(page, EDUCATOR)
     page.get_by_role("button", name="新建课程").click()
-    page.locator("input[data-test=slug], [data-test=slug] input").fill(slug)
+    _field(page, "slug").fill(slug)
     page.get_by_label("依据").fill("国家基本公共卫生服务规范（第三版）")
-    page.locator("input[data-test=title-zh_CN], [data-test=title-zh_CN] input").fill(f"孕中期散步 {slug}")
-    page.locator("input[data-test=summary-zh_CN], [data-test=summary-zh_CN] input").fill("每天走一走")
+    _field(page, "title-zh_CN").fill(f"孕中期散步 {slug}")
+    _field(page, "summary-zh_CN").fill("每天走一走")
     body = "每天散步 **30 分钟**。<script>alert(1)</script>"
-    page.locator("textarea[data-test=body-zh_CN], [data-test=body-zh_CN] textarea").fill(body)
+    _field(page, "body-zh_CN", "textarea").fill(body)
     preview = page.locator("[data-test=preview-zh_CN]")
     expect(preview.locator("strong")).to_have_text("30 分钟")
     expect(preview).to_contain_text("<script>")  # shown as text, never run
