@@ -60,3 +60,10 @@ export function download(name: string, content: string, type = 'application/json
   a.click()
   setTimeout(() => URL.revokeObjectURL(url), 1000)
 }
+
+/** A window for a phone: month-day when both ends are in this year, else full dates. */
+export function compactWindow(opens?: string, closes?: string): string {
+  const year = todayIso().slice(0, 4)
+  const short = (d?: string) => (d && d.startsWith(year) ? d.slice(5) : d ?? '')
+  return `${short(opens)} ~ ${short(closes)}`
+}
