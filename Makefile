@@ -50,8 +50,10 @@ run: seed web
 dispatcher: migrate
 	$(FLASK) dispatcher
 
-# The whole suite, including the browser journeys (tests/web: the built clients in Chromium).
+# The whole suite: the web client's unit tests (Vitest), then pytest, including the browser
+# journeys (tests/web: the built clients in Chromium).
 test: install web
+	cd web && npm test --silent
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
