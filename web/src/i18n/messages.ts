@@ -87,7 +87,7 @@ const zh = {
 type Messages = typeof zh
 
 const en: Messages = {
-  app: { family: 'Mother & Child Handbook', console: 'Mother & Child Handbook · Console', language: '中文' },
+  app: { family: 'MCH Handbook', console: 'Mother & Child Handbook · Console', language: '中文' },
   common: {
     phone: 'Phone', password: 'Password', name: 'Name', login: 'Log in', logout: 'Log out',
     signup: 'Sign up', save: 'Save', cancel: 'Cancel', confirm: 'OK', submit: 'Submit', back: 'Back',
@@ -96,8 +96,8 @@ const en: Messages = {
     total: '{n} in all', saved: 'Saved', download: 'Download', from: 'From', to: 'To', none: 'None',
   },
   stage: {
-    marriage: 'Marriage', pregnancy: 'Pregnancy', birth: 'Birth', rearing: 'Rearing', education: 'Education',
-    care: 'Care', enjoyment: 'Later life',
+    marriage: 'Before pregnancy', pregnancy: 'Pregnancy', birth: 'After the birth', rearing: 'Child 0–3',
+    education: 'Child 3–18', care: 'Midlife', enjoyment: 'Later life',
   },
   stageName: {
     marriage: 'Before pregnancy', pregnancy: 'Pregnancy', birth: 'After the birth', rearing: 'Child 0–3',
