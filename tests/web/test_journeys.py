@@ -179,6 +179,8 @@ def test_doctor_logs_an_abnormal_result_and_sees_the_follow_up(desk_page, shot):
     page.get_by_role("option", name="high").click()
     dialog.locator("[data-test=save-result]").click()
     expect(dialog.get_by_role("alert")).to_be_visible()
+    # The server's localized message stands beside the field it names.
+    expect(dialog.locator(".el-form-item__error")).to_contain_text("1/270")
     shot(page, "app-result-invalid")
     dialog.get_by_label("21三体风险").fill("1/120")
     dialog.locator("[data-test=save-result]").click()
