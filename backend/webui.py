@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, redirect, send_from_directory
+
+from backend.errors import NotFound
+from backend.i18n import _l
 
 CLIENTS = ("app", "m")
 ASSETS = "web-assets"  # Vite's assetsDir (web/vite.config.ts)
@@ -22,7 +25,7 @@ def _page(client: str) -> Response:
     """A client's index.html, never cached, so a new build reaches phones at once."""
     folder = _dist() / client
     if not (folder / "index.html").is_file():
-        abort(404, description="The web clients are not built: run `make web`.")
+        raise NotFound(_l("The web clients are not built: run `make web`."))
     response = send_from_directory(folder, "index.html", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
