@@ -165,7 +165,9 @@ def test_doctor_logs_an_abnormal_result_and_sees_the_follow_up(desk_page, shot):
     row = page.get_by_role("row").filter(has_text="孕中期血清学筛查").first
     expect(row).to_be_visible()
     shot(page, "app-worklists")
-    row.get_by_text("陈小梅").click()
+    # The patient's name is a real link: reached with Tab, opened with Enter.
+    row.get_by_role("link", name="陈小梅").focus()
+    page.keyboard.press("Enter")
 
     expect(page.locator("[data-test=patient-name]")).to_contain_text("陈小梅")
     expect(page.locator("[data-test=ga]")).to_have_text("20+0")
