@@ -55,7 +55,7 @@ def _family_logged_in(page) -> None:
     expect(page).not_to_have_url(re.compile(r"/login$"))
 
 
-def test_family_signs_up_records_a_pregnancy_and_ticks_folic_acid(phone_page, shot):
+def test_family_signs_up_records_a_pregnancy_and_ticks_folic_acid(phone_page, desk_page, shot):
     page, phone, password = phone_page, _phone(), "Family-passw0rd-2026"
     scripts: list[bytes] = []
     page.on(
@@ -133,6 +133,18 @@ def test_family_signs_up_records_a_pregnancy_and_ticks_folic_acid(phone_page, sh
     page.reload()
     expect(page.get_by_role("switch", name="接收提醒")).to_have_attribute("aria-checked", "true")
     shot(page, "m-privacy")
+
+    # She registers (建册) at the demo centre: its doctor now finds her among his patients.
+    page.goto("/m/registration")
+    page.get_by_role("button", name="鹿城区南汇街道社区卫生服务中心").click()
+    page.get_by_role("button", name="确认").click()
+    expect(page.locator("[data-test=registered]")).to_contain_text("鹿城区南汇街道社区卫生服务中心")
+    shot(page, "m-registration")
+    _console_login(desk_page, DOCTOR)
+    desk_page.goto("/app/patients")
+    desk_page.get_by_label("姓名或手机号").fill(phone)
+    desk_page.keyboard.press("Enter")
+    expect(desk_page.get_by_role("link", name="林晓")).to_be_visible()
 
     page.goto("/m/me")
     shot(page, "m-me")

@@ -17,6 +17,7 @@ export const router = createRouter({
     { path: '/me', name: 'me', component: () => import('./views/Me.vue') },
     { path: '/contraception', name: 'contraception', component: () => import('./views/Contraception.vue') },
     { path: '/benefits', name: 'benefits', component: () => import('./views/Benefits.vue') },
+    { path: '/registration', name: 'registration', component: () => import('./views/Registration.vue') },
     { path: '/privacy', name: 'privacy', component: () => import('./views/Privacy.vue') },
     { path: '/:rest(.*)', redirect: '/' },
   ],

@@ -38,7 +38,10 @@ const zh = {
     whoViewed: '查看人', services: '免费服务', methods: '可选方法', category: 'WHO 分级 {n}', talkToDoctor: '请先咨询医生',
     leave: '假期', subsidy: '育儿补贴', days: '{n} 天', yuanPerYear: '每年 {n} 元', totalYuan: '合计 {n} 元',
     profile: '个人信息', signupTitle: '注册新账号', haveAccount: '已有账号？去登录', noAccount: '没有账号？注册',
-    passwordHint: '至少 10 位，含字母和数字', child: '孩子', children: '孩子', notes: '说明',
+    passwordHint: '至少 10 位，含字母和数字',
+    registration: '建册机构', registrationWhy: '在社区卫生服务中心建册后，那里的医生可以查看您的手册、为您安排随访。',
+    registeredSince: '{date} 建册', leaveInstitution: '取消建册', chooseCentre: '选择建册机构',
+    registerAt: '在「{name}」建册？该机构的医生将可以查看您的手册。', registered: '已建册', child: '孩子', children: '孩子', notes: '说明',
     purpose: {
       care_by_institution: '允许建册机构的医生查看我的档案', reminders: '接收提醒', education: '接收健康教育',
       anonymous_statistics: '允许匿名统计',
@@ -126,7 +129,10 @@ const en: Messages = {
     whoViewed: 'Viewed by', services: 'Free services', methods: 'Methods', category: 'WHO category {n}', talkToDoctor: 'Talk to your doctor first',
     leave: 'Leave', subsidy: 'Childcare subsidy', days: '{n} days', yuanPerYear: '{n} yuan a year', totalYuan: '{n} yuan in all',
     profile: 'Profile', signupTitle: 'Create an account', haveAccount: 'Have an account? Log in', noAccount: 'No account? Sign up',
-    passwordHint: 'At least 10 characters, letters and digits', child: 'Child', children: 'Children', notes: 'Notes',
+    passwordHint: 'At least 10 characters, letters and digits',
+    registration: 'My health centre', registrationWhy: 'Once you register (建册) at a community health centre, its doctors can see your handbook and plan your visits.',
+    registeredSince: 'since {date}', leaveInstitution: 'Leave', chooseCentre: 'Choose a centre',
+    registerAt: 'Register at {name}? Its doctors will be able to see your handbook.', registered: 'Registered', child: 'Child', children: 'Children', notes: 'Notes',
     purpose: {
       care_by_institution: 'Doctors of my institution may see my handbook', reminders: 'Reminders', education: 'Health education',
       anonymous_statistics: 'Anonymous statistics',
