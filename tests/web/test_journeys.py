@@ -9,6 +9,7 @@ import datetime as dt
 import gzip
 import json
 import re
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -260,3 +261,45 @@ def test_bureau_opens_the_indicator_chart(desk_page, shot):
     page.goto("/app/audit")
     expect(page.get_by_role("table").first).to_be_visible()
     shot(page, "app-audit")
+
+
+def _call(base: str, method: str, path: str, body: object = None, token: str | None = None):
+    """A plain HTTP call to the running server (the journey's set-up, as another client)."""
+    request = urllib.request.Request(
+        f"{base}/api/v1/{path}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}
+        | ({"Authorization": f"Bearer {token}"} if token else {}),
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read() or b"null")
+
+
+def test_doctor_redates_by_ultrasound_and_records_a_loss(server, desk_page, shot):
+    phone, password = _phone(), "Family-passw0rd-2026"
+    _call(server, "POST", "auth/register", {"phone": phone, "password": password, "name": "周敏"})
+    token = _call(server, "POST", "auth/token", {"phone": phone, "password": password})
+    token = token["access_token"]
+    lmp = _today() - dt.timedelta(weeks=10)
+    _call(server, "POST", "me/pregnancies", {"lmp": lmp.isoformat()}, token)
+    centre = _call(server, "GET", "institutions", token=token)[0]
+    _call(server, "POST", "me/registrations", {"institution_id": centre["id"]}, token)
+
+    page = desk_page
+    _console_login(page, DOCTOR)
+    page.goto("/app/patients")
+    page.get_by_role("link", name="周敏").click()
+    expect(page.locator("[data-test=ga]")).to_have_text("10+0")
+    # A scan today measuring 12+0 differs by 14 days: more than the 7 days that let a
+    # first-trimester scan (9+0 to 13+6) replace the menstrual dating (ACOG CO 700).
+    page.get_by_role("button", name="超声核对孕周").click()
+    dialog = page.get_by_role("dialog", name="超声核对孕周")
+    dialog.get_by_role("spinbutton").nth(0).fill("12")
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.locator("[data-test=ga]")).to_have_text("12+0")
+    page.get_by_role("button", name="记录妊娠终止").click()
+    page.get_by_role("dialog", name="记录妊娠终止").get_by_role("button", name="保存").click()
+    expect(page.get_by_text("已记录", exact=True)).to_be_visible()
+    expect(page.locator("[data-test=ga]")).to_have_count(0)  # no ongoing pregnancy any more
+    shot(page, "app-after-loss")
