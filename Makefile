@@ -6,8 +6,9 @@ STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 FLASK  := $(BIN)/flask --app backend
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run serve test install catalogs migrate seed dispatcher lint format openapi openapi-check messages clean
+.PHONY: run serve test install catalogs migrate seed dispatcher lint format openapi openapi-check messages clean web
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,9 +28,21 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo
 
-# Serves the API and runs the reminder dispatcher beside it; Ctrl-C stops both.
-run: seed
+# The web clients (web/): npm ci from the committed lock file, then the Vite build, whose first
+# step generates the API types from openapi.yaml (an API change that breaks a screen fails here).
+WEB_SOURCES := $(shell find web/src web/app web/m -type f 2>/dev/null) web/vite.config.ts web/tsconfig.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+web/dist/.built: web/node_modules/.package-lock.json $(WEB_SOURCES) openapi.yaml
+	cd web && npm run build
+	touch $@
+web: web/dist/.built
+
+# Serves the API, the staff console (/app/) and the family client (/m/), and runs the reminder
+# dispatcher beside them; Ctrl-C stops both.
+run: seed web
 	@echo "API:  http://$(HOST):$(PORT)/api/v1   docs: http://$(HOST):$(PORT)/api/docs"
+	@echo "Staff console: http://$(HOST):$(PORT)/app/   Family client: http://$(HOST):$(PORT)/m/"
 	$(FLASK) dispatcher & DISPATCHER=$$!; \
 	trap 'kill $$DISPATCHER 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -48,7 +61,10 @@ serve: migrate
 dispatcher: migrate
 	$(FLASK) dispatcher
 
-test: install
+# The whole suite: the web client's unit tests (Vitest), then pytest, including the browser
+# journeys (tests/web: the built clients in Chromium).
+test: install web
+	cd web && npm test --silent
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -72,4 +88,4 @@ messages: $(STAMP)
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
 
 clean:
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) instance web/node_modules web/dist

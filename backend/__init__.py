@@ -63,9 +63,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # A `verified: true` without its sign-off, or from memory, stops the app (issue 9).
     review.validate(app.config.get("CONTENT_DIR") or review.CONTENT_DIR)
 
-    from backend import cli
+    from backend import cli, webui
 
     cli.init_app(app)
+    webui.init_app(app)
     return app
 
 

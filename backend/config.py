@@ -123,6 +123,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 256 * 1024),
         # Version of the consent texts shown to citizens (recorded with each consent).
         "CONSENT_TEXT_VERSION": env.get("CONSENT_TEXT_VERSION", "2026-11"),
+        # The built web clients served at /app/ and /m/ (`make web` builds them).
+        "WEB_DIST_DIR": env.get("WEB_DIST_DIR", str(INSTANCE_DIR.parent / "web" / "dist")),
     }
 
 

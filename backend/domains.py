@@ -15,6 +15,7 @@ from backend import (
     education,
     handbook,
     indicators,
+    home,
     ops,
     regimens,
     reminders,
@@ -33,5 +34,6 @@ DOMAINS = (
     contraception,
     surveillance,
     indicators,
+    home,
     ops,
 )

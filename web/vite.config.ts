@@ -1,0 +1,27 @@
+// Two clients, one build: the staff console (app/index.html → /app/) and the family client
+// (m/index.html → /m/). Flask serves dist/ (backend/webui.py); hashed files go to /web-assets/.
+import { fileURLToPath, URL } from 'node:url'
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+
+export default defineConfig({
+  base: '/',
+  plugins: [vue()],
+  resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
+  build: {
+    outDir: 'dist',
+    assetsDir: 'web-assets',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1200,
+    rollupOptions: {
+      input: {
+        app: fileURLToPath(new URL('./app/index.html', import.meta.url)),
+        m: fileURLToPath(new URL('./m/index.html', import.meta.url)),
+      },
+    },
+  },
+  server: {
+    // `npm run dev` on 127.0.0.1:5173 proxies the API to a running `make run`.
+    proxy: { '/api': process.env.API_URL ?? 'http://127.0.0.1:8000' },
+  },
+})
