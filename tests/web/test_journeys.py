@@ -15,6 +15,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from backend import demo
+
 DEMO_PASSWORD = "demo-pass-2026"
 DOCTOR, EDUCATOR, ADMIN, CITIZEN = "13800000002", "13800000003", "13800000001", "13800000004"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -283,7 +285,9 @@ def test_doctor_redates_by_ultrasound_and_records_a_loss(server, desk_page, shot
     token = token["access_token"]
     lmp = _today() - dt.timedelta(weeks=10)
     _call(server, "POST", "me/pregnancies", {"lmp": lmp.isoformat()}, token)
-    centre = _call(server, "GET", "institutions", token=token)[0]
+    # The demo doctor's centre (the demo city has other centres too).
+    centres = _call(server, "GET", "institutions", token=token)
+    centre = next(c for c in centres if c["name"] == demo.INSTITUTION["name"])
     _call(server, "POST", "me/registrations", {"institution_id": centre["id"]}, token)
 
     page = desk_page
