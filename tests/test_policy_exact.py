@@ -39,6 +39,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/children/<uuid:child_id>"): CD,
     ("PATCH", "/api/v1/children/<uuid:child_id>"): CD,
     ("PATCH", "/api/v1/children/<uuid:child_id>/care-options"): CD,
+    ("PATCH", "/api/v1/pregnancies/<uuid:pregnancy_id>/care-options"): CD,
     ("POST", "/api/v1/contraception-methods/<uuid:record_id>/stop"): CD,
     ("GET", "/api/v1/education/reach"): EA,
     ("GET", "/api/v1/indicators/education"): A,
@@ -121,6 +122,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/worklists/escalated"): D,
     ("GET", "/api/v1/worklists/high-risk"): D,
     ("GET", "/api/v1/worklists/overdue"): D,
+    ("GET", "/api/v1/worklists/ungraded"): D,
 }
 
 ROLES = ("citizen", "doctor", "educator", "admin")
