@@ -24,7 +24,7 @@ from backend.auth import service as auth_service
 from backend.auth.models import Registration, Role
 from backend.db import Base, Session, engine_of
 from backend.handbook import service as handbook_service
-from backend.models import load_all
+from backend.model_registry import load_all
 
 PASSWORD = "bench-pass-2026"
 

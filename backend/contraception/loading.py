@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from backend.contraception.eligibility import (
     BOOLEAN_FACTS,
     COMPARATORS,
+    CONTENT_DIR,
     FACTS,
     FILE_KINDS,
     GROUPS,
@@ -98,6 +99,11 @@ def _read_coded(
         except Invalid as exc:
             problems.append(f"{path}: {noun} {label}: field {exc.field}: {exc.message}")
     return built
+
+
+def load_eligibility(directory: str | Path = CONTENT_DIR) -> EligibilityTable:
+    """Load and validate every file of content/contraception; ContentError if any is broken."""
+    return load_directory(Path(directory))
 
 
 def load_directory(directory: Path) -> EligibilityTable:

@@ -27,6 +27,7 @@ from backend.care.reading import (
     read_string,
     read_text,
 )
+from backend.content.yamlfile import ContentFileError, load_yaml
 from backend.handbook import dating
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "regimens"
@@ -57,12 +58,8 @@ TIER_KEYS = {
 PROVENANCE_KEYS = {"source", "verified", "note"}
 
 
-class RegimenContentError(ValueError):
+class RegimenContentError(ContentFileError):
     """A regimen file is broken; each problem names the file and the field."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
 
 
 @dataclass(frozen=True)
@@ -146,25 +143,6 @@ class FolicAcid:
 # --- reading ------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key written twice in one mapping (YAML keeps the last)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _value in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _read_int(value: Any, name: str, *, minimum: int = 0, maximum: int | None = None) -> int:
     """A whole number within bounds (YAML booleans are refused)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -222,7 +200,9 @@ def _read_tier(value: Any, rank: int, factors: Mapping[str, RiskFactor] | None) 
         rank=rank,
         risk_factors=tuple(codes),
         dose=read_text(data["dose"], f"{prefix}dose"),
-        lead_days=_read_int(data["lead_days"], f"{prefix}lead_days", maximum=366),
+        lead_days=_read_int(
+            data["lead_days"], f"{prefix}lead_days", maximum=dating.shortest_plan_horizon_days()
+        ),
         ask_doctor=read_bool(data["ask_doctor"], f"{prefix}ask_doctor"),
         provenance=_read_provenance(data, prefix),
     )
@@ -276,7 +256,9 @@ def _read_stop(value: Any) -> tuple[int, Provenance]:
     check_keys(data, {"at_ga", *PROVENANCE_KEYS}, {"at_ga", "source", "verified"}, "stop.")
     ga = read_mapping(data["at_ga"], "stop.at_ga")
     check_keys(ga, {"weeks", "days"}, {"weeks", "days"}, "stop.at_ga.")
-    weeks = _read_int(ga["weeks"], "stop.at_ga.weeks", maximum=42)
+    weeks = _read_int(
+        ga["weeks"], "stop.at_ga.weeks", maximum=int(dating.naegele()["max_ongoing_weeks"])
+    )
     days = _read_int(ga["days"], "stop.at_ga.days", maximum=dating.WEEK - 1)
     return dating.GestationalAge(weeks, days).total_days, _read_provenance(data, "stop.")
 
@@ -290,7 +272,7 @@ def _read_start(value: Any) -> Provenance:
 def build_folic_acid(path: str, text: str) -> FolicAcid:
     """Parse and validate one folic acid file; RegimenContentError lists every problem."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         raise RegimenContentError([f"{path}: YAML syntax error: {message}"]) from None

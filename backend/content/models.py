@@ -1,0 +1,309 @@
+"""Typed models of the content files that have no domain loader of their own (pydantic v2).
+
+Each model is the whole shape of one file kind: unknown keys are refused (a misspelt key is an
+error, not a silent default), numbers keep their type, bounds are ordered. The domain code reads
+the validated values; the JSON Schema of each kind (`flask --app backend content schema`) comes
+from the same model, so an editor can check a file before committing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+NonNegative = Annotated[StrictInt, Field(ge=0)]
+Number = StrictInt | float
+
+
+class Strict(BaseModel):
+    """Unknown keys refused; values are not coerced from another type (a "3" is not 3)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Localized(Strict):
+    """A text in every supported language (zh_CN first)."""
+
+    zh_CN: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+
+# --- content/measurements.yaml ---
+
+
+class Bounds(Strict):
+    """Plausibility bounds of one value: refuse what nobody can have (a typo), not a diagnosis."""
+
+    type: Literal["number", "integer"]
+    min: Number
+    max: Number
+    unit: str | None = None
+    required: StrictBool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bounds:
+        if self.min >= self.max:
+            raise ValueError("min must be below max")
+        return self
+
+
+class MeasurementKind(Strict):
+    title: Localized
+    fields: dict[Code, Bounds] = Field(min_length=1)
+
+
+class Measurements(Strict):
+    """content/measurements.yaml: home measurements and the plausible range of recorded facts."""
+
+    version: StrictInt
+    verified: StrictBool
+    source: str
+    kinds: dict[Code, MeasurementKind] = Field(min_length=1)
+    # Plausibility bounds of the facts a woman records for her contraception advice.
+    facts: dict[Code, Bounds] = Field(default_factory=dict)
+
+
+# --- content/life_stages.yaml ---
+
+
+class AgeBand(Strict):
+    from_: NonNegative = Field(alias="from")
+    until: NonNegative | None = None
+
+
+class LifeStage(Strict):
+    colour: Annotated[str, Field(min_length=1)]
+    rule: Literal["otherwise", "ongoing_pregnancy", "postpartum", "child_age", "own_age"]
+    days_after_delivery: NonNegative | None = None
+    child_age_years: AgeBand | None = None
+    own_age_years: AgeBand | None = None
+
+
+STAGE_NAMES = ("marriage", "pregnancy", "birth", "rearing", "education", "care", "enjoyment")
+
+
+class LifeStages(Strict):
+    """content/life_stages.yaml: the seven stages (婚孕产育教保享), in this order."""
+
+    version: StrictInt
+    source: str
+    stages: dict[str, LifeStage]
+
+    @field_validator("stages")
+    @classmethod
+    def _all_in_order(cls, stages: dict[str, LifeStage]) -> dict[str, LifeStage]:
+        if tuple(stages) != STAGE_NAMES:
+            raise ValueError(f"stages must be {', '.join(STAGE_NAMES)}, in that order")
+        return stages
+
+
+# --- content/dating/*.yaml ---
+
+
+class Citing(Strict):
+    name: str | None = None
+    reference: str
+    citations: dict[str, str] = Field(default_factory=dict)
+    note: str | None = None
+
+
+class CycleLength(Strict):
+    reference_days: Annotated[StrictInt, Field(gt=0)]
+    min_days: Annotated[StrictInt, Field(gt=0)]
+    max_days: Annotated[StrictInt, Field(gt=0)]
+
+
+class Naegele(Strict):
+    """content/dating/naegele.yaml: the due date from the last period."""
+
+    id: Literal["naegele"]
+    title: str
+    source: Citing
+    edd_after_lmp_days: Annotated[StrictInt, Field(gt=0)]
+    cycle_length: CycleLength
+    max_ongoing_weeks: Annotated[StrictInt, Field(gt=0)]
+
+
+class GestationalAge(Strict):
+    weeks: NonNegative
+    days: Annotated[StrictInt, Field(ge=0, le=6)] = 0
+
+    @property
+    def total_days(self) -> int:
+        return self.weeks * 7 + self.days
+
+
+class RedatingBand(Strict):
+    from_: GestationalAge = Field(alias="from")
+    to: GestationalAge | None
+    method: str
+    redate_if_discrepancy_over_days: NonNegative
+    caution: str | None = None
+
+
+class Redating(Strict):
+    """content/dating/acog-co700.yaml: when an ultrasound moves the due date."""
+
+    id: str
+    title: str
+    source: Citing
+    tags: list[str] = Field(default_factory=list)
+    keep_fixed_after_redating: StrictBool
+    bands: list[RedatingBand] = Field(min_length=1)
+
+    @field_validator("bands")
+    @classmethod
+    def _no_gaps(cls, bands: list[RedatingBand]) -> list[RedatingBand]:
+        expected = 0
+        for band in bands:
+            if band.from_.total_days != expected:
+                raise ValueError(f"the bands leave a gap at {expected} days")
+            if band.to is not None and band.to.total_days < band.from_.total_days:
+                raise ValueError(f"a band ends before it starts ({expected} days)")
+            expected = (band.to.total_days if band.to else 0) + 1
+        if bands[-1].to is not None:
+            raise ValueError("the last band must be open-ended (to: null)")
+        return bands
+
+
+class Range(Strict):
+    min: NonNegative
+    max: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min > self.max:
+            raise ValueError("min must not be above max")
+        return self
+
+
+class BirthBounds(Strict):
+    ga_weeks: Range
+    weight_g: Range
+    length_cm: Range
+    babies: Range
+
+
+class EndBounds(Strict):
+    ga_weeks: Range
+    # A loss at this gestational age or later is a birth for the mother (产, postpartum care).
+    birth_from_ga_weeks: Annotated[StrictInt, Field(gt=0)]
+
+
+class UltrasoundBounds(Strict):
+    ga_weeks: Range
+
+
+class HistoryBounds(Strict):
+    gravidity: Range
+    parity: Range
+
+
+class ChildBounds(Strict):
+    max_age_years: Annotated[StrictInt, Field(gt=0)]
+    mother_entry_is_birth_below_years: NonNegative
+
+
+class PlanBounds(Strict):
+    max_ahead_years: Annotated[StrictInt, Field(gt=0)]
+
+
+class Plausibility(Strict):
+    """content/dating/plausibility.yaml: the values a pregnancy, birth or child may have."""
+
+    id: Literal["plausibility"]
+    source: Citing
+    birth: BirthBounds
+    end: EndBounds
+    ultrasound: UltrasoundBounds
+    history: HistoryBounds
+    plan: PlanBounds
+    child: ChildBounds
+
+
+# --- content/reminders.yaml ---
+
+
+class ReminderOffset(Strict):
+    from_: Literal["opens_on", "due_on"] = Field(alias="from")
+    days: StrictInt
+
+
+Occurrence = Literal["before", "due", "nudge_1", "nudge_2", "escalation"]
+
+
+class AfterLoss(Strict):
+    codes: list[Code]
+    offsets: dict[Occurrence, ReminderOffset | None]
+
+
+class StepRules(Strict):
+    defaults: dict[Occurrence, ReminderOffset]
+    family_only: StrictBool = True
+    overrides: dict[Code, dict[Occurrence, ReminderOffset | None]] = Field(default_factory=dict)
+    after_loss: AfterLoss | None = None
+
+
+class QuietHours(Strict):
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)  # "21:00" is a time
+
+    start: dt.time
+    end: dt.time
+
+
+class Delivery(Strict):
+    max_attempts: Annotated[StrictInt, Field(gt=0)]
+    backoff_seconds: Annotated[float, Field(gt=0)]
+    backoff_max_seconds: Annotated[float, Field(gt=0)]
+    jitter: Annotated[float, Field(ge=0, lt=1)]
+    lease_seconds: Annotated[StrictInt, Field(gt=0)]
+    batch_size: Annotated[StrictInt, Field(gt=0)]
+
+
+class RegimenReminders(Strict):
+    horizon_days: Annotated[StrictInt, Field(gt=0)]
+
+
+class ReminderRules(Strict):
+    """content/reminders.yaml: when families are reminded, and how delivery retries."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)  # "09:00" is a time
+
+    version: StrictInt
+    source: str
+    steps: StepRules
+    send_time: dt.time
+    quiet_hours: QuietHours
+    effect_window_days: Annotated[StrictInt, Field(gt=0)]
+    delivery: Delivery
+    regimens: RegimenReminders
+    miniprogram_templates: dict[str, str] = Field(default_factory=dict)
+
+
+# --- content/indicators/education.yaml ---
+
+
+class AgeRange(Strict):
+    from_: NonNegative = Field(alias="from")
+    to: NonNegative
+
+
+class EducationIndicator(Strict):
+    """content/indicators/education.yaml: who counts for the education coverage, and the target."""
+
+    version: StrictInt
+    source: str
+    verified: StrictBool
+    childbearing_age_years: AgeRange
+    target_rate: Annotated[float, Field(gt=0, le=1)]
