@@ -42,7 +42,7 @@ def test_a_broken_file_stops_the_app_naming_the_file_the_item_and_the_field(copy
     with pytest.raises(ContentFileError) as info:
         create_app({"DATABASE_URL": "sqlite://", "CONTENT_DIR": str(copy)})
     line = next(p for p in info.value.lines if "measurements.yaml" in p)
-    assert "item weight" in line and "field kinds.fields.weight_kg.max" in line
+    assert "field kinds.weight.fields.weight_kg.max" in line
 
 
 def test_every_broken_file_is_reported_at_once(copy: Path):

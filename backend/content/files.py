@@ -36,6 +36,7 @@ FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("dating.plausibility", "dating/plausibility.yaml", models.Plausibility),
     FileKind("reminders", "reminders.yaml", models.ReminderRules),
     FileKind("indicators.education", "indicators/education.yaml", models.EducationIndicator),
+    FileKind("regimens.folic_acid", "regimens/folic_acid.yaml", models.FolicAcidFile),
 )
 _BY_NAME = {kind.name: kind for kind in FILE_KINDS}
 _BY_MODEL = {kind.model: kind for kind in FILE_KINDS}
@@ -50,16 +51,35 @@ class LoadedContent:
     data: dict[str, Any]
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
-    """'item weight: field fields.weight_kg.min' from pydantic's error location."""
-    parts = [str(p) for p in loc]
-    if len(parts) >= 3:
-        return f"item {parts[1]}: field {'.'.join([parts[0], *parts[2:]])}"
-    return f"field {'.'.join(parts) or '(file)'}"
+_AT = re.compile(r"^(?:Value error, )?@([^@]+)@ (.*)$", re.S)
 
 
-def _problems(label: str, exc: ValidationError) -> list[str]:
-    return [f"{label}: {_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
+def _path(loc: list[int | str], data: Any) -> str:
+    """'tiers[2] (high).lead_days': list items by index, and by code where they have one."""
+    text, node = "", data
+    for part in loc:
+        if isinstance(node, list) and (isinstance(part, int) or str(part).isdigit()):
+            index = int(part)
+            node = node[index] if index < len(node) else None
+            code = node.get("code") if isinstance(node, dict) else None
+            text += f"[{index}]" + (f" ({code})" if isinstance(code, str) else "")
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+            text += f".{part}" if text else str(part)
+    return text or "(file)"
+
+
+def problems(label: str, exc: ValidationError, data: Any) -> list[str]:
+    """One line per problem: '<file>: field <path>: <message>'."""
+    lines = []
+    for error in exc.errors():
+        loc, message = list(error["loc"]), str(error["msg"])
+        found = _AT.match(message)
+        if found:  # a check of a whole item, reported against one of its fields
+            loc += found.group(1).split(".")
+            message = found.group(2)
+        lines.append(f"{label}: field {_path(loc, data)}: {message}")
+    return lines
 
 
 def _read(directory: Path, kind: FileKind) -> tuple[BaseModel, Any]:
@@ -75,7 +95,7 @@ def _read(directory: Path, kind: FileKind) -> tuple[BaseModel, Any]:
     try:
         return kind.model.model_validate(data), data
     except ValidationError as exc:
-        raise ContentFileError(_problems(label, exc)) from exc
+        raise ContentFileError(problems(label, exc, data)) from exc
 
 
 def load_all(directory: str | Path = CONTENT_DIR) -> LoadedContent:

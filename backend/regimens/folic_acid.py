@@ -1,8 +1,9 @@
 """The folic acid regimen as typed, validated data (content/regimens/folic_acid.yaml).
 
-Loaded once at start-up; a broken file stops the app with every problem found, each naming
-the file and the field. The pure rules the service applies (which tier, when to start, when to
-stop) are methods here, so that no clinical number lives in Python.
+Loaded once at start-up and validated by the content layer's model (FolicAcidFile); a broken
+file stops the app with every problem found, each naming the file and the field. The pure
+rules the service applies (which tier, when to start, when to stop) are methods here, so that
+no clinical number lives in Python.
 """
 
 from __future__ import annotations
@@ -11,51 +12,20 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
-from backend.care.protocols import Source, Text
-from backend.care.reading import (
-    Invalid,
-    check_keys,
-    read_bool,
-    read_code,
-    read_mapping,
-    read_note,
-    read_source,
-    read_string,
-    read_text,
-)
+from backend.conditions import Source, Text
+from backend.content.files import problems
+from backend.content.models import FolicAcidFile, Localized, SourceRef
+from backend.content.models import Provenance as ProvenanceSpec
 from backend.content.yamlfile import ContentFileError, load_yaml
 from backend.handbook import dating
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "regimens"
 FOLIC_ACID_FILE = "folic_acid.yaml"
 DEFAULT_LOCALE = "zh_CN"
-
-FILE_KEYS = {
-    "kind",
-    "version",
-    "title",
-    "source",
-    "note",
-    "risk_factors",
-    "tiers",
-    "start",
-    "stop",
-}
-TIER_KEYS = {
-    "code",
-    "risk_factors",
-    "dose",
-    "lead_days",
-    "ask_doctor",
-    "source",
-    "verified",
-    "note",
-}
-PROVENANCE_KEYS = {"source", "verified", "note"}
 
 
 class RegimenContentError(ContentFileError):
@@ -140,133 +110,19 @@ class FolicAcid:
         return dating.dating_lmp(edd) + dt.timedelta(days=self.stop_ga_days)
 
 
-# --- reading ------------------------------------------------------------------------------------
+# --- reading: validated by backend.content.models.FolicAcidFile ---------------------------------
 
 
-def _read_int(value: Any, name: str, *, minimum: int = 0, maximum: int | None = None) -> int:
-    """A whole number within bounds (YAML booleans are refused)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise Invalid(name, f"must be a whole number of at least {minimum}, not {value!r}")
-    if maximum is not None and value > maximum:
-        raise Invalid(name, f"must be at most {maximum}, not {value!r}")
-    return value
+def _source(spec: SourceRef) -> Source:
+    return Source(ids=tuple(spec.ids), title=spec.title)
 
 
-def _read_provenance(data: Mapping[str, Any], prefix: str) -> Provenance:
-    """`source`, `verified` and `note`: memory is never verified, and doubt is explained."""
-    source = read_source(data.get("source"), f"{prefix}source")
-    if "verified" not in data:
-        raise Invalid(f"{prefix}verified", "required: true only if every number is confirmed")
-    verified = read_bool(data["verified"], f"{prefix}verified")
-    note = read_note(data.get("note"), f"{prefix}note")
-    memory = [i for i in source.ids if i.split(":")[-1].startswith("M")]
-    if verified and memory:
-        raise Invalid(f"{prefix}verified", f"cannot be true: the source ids {memory} are memory")
-    if not verified and note is None:
-        raise Invalid(f"{prefix}note", "required when verified is false: say what to check")
-    return Provenance(source, verified, note)
+def _provenance(spec: ProvenanceSpec) -> Provenance:
+    return Provenance(_source(spec.source), spec.verified, spec.note.strip() if spec.note else None)
 
 
-def _read_risk_factors(value: Any) -> dict[str, RiskFactor]:
-    data = read_mapping(value, "risk_factors")
-    factors: dict[str, RiskFactor] = {}
-    for code, spec in data.items():
-        name = f"risk_factors.{code}"
-        read_code(code, name)
-        spec = read_mapping(spec, name)
-        check_keys(spec, {"label"}, {"label"}, f"{name}.")
-        factors[code] = RiskFactor(code, read_text(spec["label"], f"{name}.label"))
-    return factors
-
-
-def _read_tier(value: Any, rank: int, factors: Mapping[str, RiskFactor] | None) -> Tier:
-    name = f"tiers[{rank}]"
-    data = read_mapping(value, name)
-    if isinstance(data.get("code"), str):
-        name = f"tiers[{rank}] ({data['code']})"
-    prefix = f"{name}."
-    check_keys(data, TIER_KEYS, TIER_KEYS - {"note"}, prefix)
-    codes = data["risk_factors"]
-    if not isinstance(codes, list):
-        raise Invalid(f"{prefix}risk_factors", "must be a list of risk factor codes")
-    for code in codes:
-        if factors is not None and code not in factors:
-            raise Invalid(
-                f"{prefix}risk_factors",
-                f"{code!r} is not declared under risk_factors; known: {', '.join(factors)}",
-            )
-    return Tier(
-        code=read_code(data["code"], f"{prefix}code"),
-        rank=rank,
-        risk_factors=tuple(codes),
-        dose=read_text(data["dose"], f"{prefix}dose"),
-        lead_days=_read_int(
-            data["lead_days"], f"{prefix}lead_days", maximum=dating.shortest_plan_horizon_days()
-        ),
-        ask_doctor=read_bool(data["ask_doctor"], f"{prefix}ask_doctor"),
-        provenance=_read_provenance(data, prefix),
-    )
-
-
-def _check_tiers(tiers: list[Tier], factors: Mapping[str, RiskFactor]) -> None:
-    """One default tier first, unique codes, and every risk factor in exactly one tier."""
-    if not tiers:
-        raise Invalid("tiers", "must list at least the default tier")
-    if tiers[0].risk_factors:
-        raise Invalid(
-            f"tiers[0] ({tiers[0].code}).risk_factors",
-            "must be empty: the first tier applies to women without any risk factor",
-        )
-    if tiers[0].ask_doctor:
-        raise Invalid(
-            f"tiers[0] ({tiers[0].code}).ask_doctor", "must be false: the default tier is self-care"
-        )
-    seen_codes: set[str] = set()
-    owner: dict[str, str] = {}
-    for tier in tiers:
-        if tier.code in seen_codes:
-            raise Invalid(f"tiers[{tier.rank}].code", f"{tier.code!r} is used twice")
-        seen_codes.add(tier.code)
-        if tier.lead_days < tiers[0].lead_days:
-            # A woman at higher risk never starts later than everyone else (clinical audit).
-            raise Invalid(
-                f"tiers[{tier.rank}] ({tier.code}).lead_days",
-                f"must be at least the default tier's {tiers[0].lead_days}: a higher-risk tier "
-                "never starts later",
-            )
-        if tier.rank and not tier.risk_factors:
-            raise Invalid(
-                f"tiers[{tier.rank}] ({tier.code}).risk_factors",
-                "must name at least one risk factor (only the first tier has none)",
-            )
-        for code in tier.risk_factors:
-            if code in owner:
-                raise Invalid(
-                    f"tiers[{tier.rank}] ({tier.code}).risk_factors",
-                    f"{code!r} is already in tier {owner[code]!r}",
-                )
-            owner[code] = tier.code
-    for code in factors:
-        if code not in owner:
-            raise Invalid(f"risk_factors.{code}", "is in no tier")
-
-
-def _read_stop(value: Any) -> tuple[int, Provenance]:
-    data = read_mapping(value, "stop")
-    check_keys(data, {"at_ga", *PROVENANCE_KEYS}, {"at_ga", "source", "verified"}, "stop.")
-    ga = read_mapping(data["at_ga"], "stop.at_ga")
-    check_keys(ga, {"weeks", "days"}, {"weeks", "days"}, "stop.at_ga.")
-    weeks = _read_int(
-        ga["weeks"], "stop.at_ga.weeks", maximum=int(dating.naegele()["max_ongoing_weeks"])
-    )
-    days = _read_int(ga["days"], "stop.at_ga.days", maximum=dating.WEEK - 1)
-    return dating.GestationalAge(weeks, days).total_days, _read_provenance(data, "stop.")
-
-
-def _read_start(value: Any) -> Provenance:
-    data = read_mapping(value, "start")
-    check_keys(data, PROVENANCE_KEYS, {"source", "verified"}, "start.")
-    return _read_provenance(data, "start.")
+def _text(spec: Localized) -> Text:
+    return {"zh_CN": spec.zh_CN.strip(), "en": spec.en.strip()}
 
 
 def build_folic_acid(path: str, text: str) -> FolicAcid:
@@ -276,52 +132,40 @@ def build_folic_acid(path: str, text: str) -> FolicAcid:
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         raise RegimenContentError([f"{path}: YAML syntax error: {message}"]) from None
-    problems: list[str] = []
-
-    def attempt(reader: Any, *args: Any) -> Any:
-        try:
-            return reader(*args)
-        except Invalid as exc:
-            problems.append(f"{path}: field {exc.field}: {exc.message}")
-            return None
-
-    def header(value: Any) -> Mapping[str, Any]:
-        data = read_mapping(value, "(file)")
-        check_keys(data, FILE_KEYS, FILE_KEYS - {"note"}, "")
-        if data["kind"] != "folic_acid":
-            raise Invalid("kind", f"must be folic_acid, not {data['kind']!r}")
-        read_string(data["version"], "version")
-        read_note(data.get("note"), "note")
-        return data
-
-    top = attempt(header, data)
-    if top is None:
-        raise RegimenContentError(problems)
-    title = attempt(read_text, top["title"], "title")
-    source = attempt(read_source, top["source"], "source")
-    factors = attempt(_read_risk_factors, top["risk_factors"])
-    raw_tiers = top["tiers"] if isinstance(top["tiers"], list) else None
-    if raw_tiers is None:
-        problems.append(f"{path}: field tiers: must be a list of tiers, the default first")
-        raw_tiers = []
-    tiers = [attempt(_read_tier, spec, rank, factors) for rank, spec in enumerate(raw_tiers)]
-    if all(t is not None for t in tiers) and factors is not None:
-        attempt(_check_tiers, tiers, factors)
-    start = attempt(_read_start, top["start"])
-    stop = attempt(_read_stop, top["stop"])
-    if problems:
-        raise RegimenContentError(problems)
-    stop_days, stop_provenance = stop
+    try:
+        spec = FolicAcidFile.model_validate(data)
+    except ValidationError as exc:
+        raise RegimenContentError(problems(path, exc, data)) from None
+    # The stop is a gestational age an ongoing pregnancy can reach (dating/naegele.yaml).
+    longest = int(dating.naegele()["max_ongoing_weeks"])
+    if spec.stop.at_ga.weeks > longest:
+        raise RegimenContentError(
+            [f"{path}: field stop.at_ga.weeks: must be at most {longest} (naegele.yaml)"]
+        )
     return FolicAcid(
         path=path,
-        version=str(top["version"]),
-        title=title,
-        source=source,
-        risk_factors=factors,
-        tiers=tuple(tiers),
-        start=start,
-        stop_ga_days=stop_days,
-        stop=stop_provenance,
+        version=spec.version,
+        title=_text(spec.title),
+        source=_source(spec.source),
+        risk_factors={
+            code: RiskFactor(code, _text(factor.label))
+            for code, factor in spec.risk_factors.items()
+        },
+        tiers=tuple(
+            Tier(
+                code=tier.code,
+                rank=rank,
+                risk_factors=tuple(tier.risk_factors),
+                dose=_text(tier.dose),
+                lead_days=tier.lead_days,
+                ask_doctor=tier.ask_doctor,
+                provenance=_provenance(tier),
+            )
+            for rank, tier in enumerate(spec.tiers)
+        ),
+        start=_provenance(spec.start),
+        stop_ga_days=dating.GestationalAge(spec.stop.at_ga.weeks, spec.stop.at_ga.days).total_days,
+        stop=_provenance(spec.stop),
     )
 
 
