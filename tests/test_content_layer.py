@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -82,3 +83,25 @@ def test_the_schema_command_writes_one_json_schema_per_file_kind(app, tmp_path: 
     stages = json.loads((tmp_path / "life_stages.schema.json").read_text(encoding="utf-8"))
     band = stages["$defs"]["AgeBand"]
     assert "from" in band["properties"]  # the YAML key, not the Python name
+
+
+def test_the_code_reads_what_start_up_loaded_not_its_own_copy(copy: Path):
+    # Nothing reads a content file at import time or caches it on first use: the values the
+    # engines see are the ones the last start-up validated.
+    from backend.handbook import dating
+    from backend.regimens import service as regimens_service
+    from backend.reminders import rules
+
+    _replace(
+        copy / "reminders.yaml", 'quiet_hours: {start: "21:00"', 'quiet_hours: {start: "20:00"'
+    )
+    _replace(copy / "dating" / "plausibility.yaml", "max_ahead_years: 1", "max_ahead_years: 2")
+    real = content.loaded()
+    try:
+        content.activate(load_all(copy))
+        assert rules.load().quiet_start.hour == 20
+        assert regimens_service.default_quiet_hours()[0].hour == 20
+        assert dating.latest_plan_date(dt.date(2026, 3, 1)) == dt.date(2028, 3, 1)
+    finally:
+        content.activate(real)
+    assert rules.load().quiet_start.hour == 21
