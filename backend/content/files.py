@@ -26,6 +26,7 @@ class FileKind:
     name: str
     path: str
     model: type[BaseModel]
+    by_code: bool = False  # name list items by their code in errors ('tiers[2] (high)')
 
 
 FILE_KINDS: tuple[FileKind, ...] = (
@@ -36,7 +37,8 @@ FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("dating.plausibility", "dating/plausibility.yaml", models.Plausibility),
     FileKind("reminders", "reminders.yaml", models.ReminderRules),
     FileKind("indicators.education", "indicators/education.yaml", models.EducationIndicator),
-    FileKind("regimens.folic_acid", "regimens/folic_acid.yaml", models.FolicAcidFile),
+    FileKind("contraception.iud", "contraception/iud.yaml", models.IudFile),
+    FileKind("regimens.folic_acid", "regimens/folic_acid.yaml", models.FolicAcidFile, by_code=True),
 )
 _BY_NAME = {kind.name: kind for kind in FILE_KINDS}
 _BY_MODEL = {kind.model: kind for kind in FILE_KINDS}
@@ -51,25 +53,27 @@ class LoadedContent:
     data: dict[str, Any]
 
 
+VALUE_ERROR = "Value error, "
 _AT = re.compile(r"^(?:Value error, )?@([^@]+)@ (.*)$", re.S)
 
 
-def _path(loc: list[int | str], data: Any) -> str:
-    """'tiers[2] (high).lead_days': list items by index, and by code where they have one."""
+def _path(loc: list[int | str], data: Any, by_code: bool) -> str:
+    """'tiers[2].lead_days', or 'tiers[2] (high).lead_days' naming list items by their code."""
     text, node = "", data
     for part in loc:
         if isinstance(node, list) and (isinstance(part, int) or str(part).isdigit()):
             index = int(part)
             node = node[index] if index < len(node) else None
             code = node.get("code") if isinstance(node, dict) else None
-            text += f"[{index}]" + (f" ({code})" if isinstance(code, str) else "")
+            named = by_code and isinstance(code, str)
+            text += f"[{index}]" + (f" ({code})" if named else "")
         else:
             node = node.get(part) if isinstance(node, dict) else None
             text += f".{part}" if text else str(part)
     return text or "(file)"
 
 
-def problems(label: str, exc: ValidationError, data: Any) -> list[str]:
+def problems(label: str, exc: ValidationError, data: Any, *, by_code: bool = False) -> list[str]:
     """One line per problem: '<file>: field <path>: <message>'."""
     lines = []
     for error in exc.errors():
@@ -78,7 +82,9 @@ def problems(label: str, exc: ValidationError, data: Any) -> list[str]:
         if found:  # a check of a whole item, reported against one of its fields
             loc += found.group(1).split(".")
             message = found.group(2)
-        lines.append(f"{label}: field {_path(loc, data)}: {message}")
+        lines.append(
+            f"{label}: field {_path(loc, data, by_code)}: {message.removeprefix(VALUE_ERROR)}"
+        )
     return lines
 
 
@@ -95,7 +101,7 @@ def _read(directory: Path, kind: FileKind) -> tuple[BaseModel, Any]:
     try:
         return kind.model.model_validate(data), data
     except ValidationError as exc:
-        raise ContentFileError(problems(label, exc, data)) from exc
+        raise ContentFileError(problems(label, exc, data, by_code=kind.by_code)) from exc
 
 
 def load_all(directory: str | Path = CONTENT_DIR) -> LoadedContent:

@@ -135,7 +135,7 @@ def build_folic_acid(path: str, text: str) -> FolicAcid:
     try:
         spec = FolicAcidFile.model_validate(data)
     except ValidationError as exc:
-        raise RegimenContentError(problems(path, exc, data)) from None
+        raise RegimenContentError(problems(path, exc, data, by_code=True)) from None
     # The stop is a gestational age an ongoing pregnancy can reach (dating/naegele.yaml).
     longest = int(dating.naegele()["max_ongoing_weeks"])
     if spec.stop.at_ga.weeks > longest:
