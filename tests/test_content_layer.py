@@ -6,8 +6,11 @@ import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
+import jsonschema_rs
 import pytest
+import yaml
 
 from backend import content, create_app
 from backend.content import ContentFileError, load_all
@@ -105,3 +108,28 @@ def test_the_code_reads_what_start_up_loaded_not_its_own_copy(copy: Path):
     finally:
         content.activate(real)
     assert rules.load().quiet_start.hour == 21
+
+
+def _as_json(value: Any) -> Any:
+    """YAML data as an editor's schema checker sees it (dates and times are strings)."""
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_json(v) for v in value]
+    return value
+
+
+def test_the_json_schemas_accept_the_real_files_and_refuse_a_broken_one(tmp_path: Path):
+    content.write_schemas(tmp_path)
+    for kind in content.FILE_KINDS:
+        schema = json.loads((tmp_path / f"{kind.name}.schema.json").read_text(encoding="utf-8"))
+        validator = jsonschema_rs.validator_for(schema)
+        data = _as_json(yaml.safe_load((CONTENT / kind.path).read_text(encoding="utf-8")))
+        assert [e.message for e in validator.iter_errors(data)] == [], kind.name
+    schema = json.loads((tmp_path / "reminders.schema.json").read_text(encoding="utf-8"))
+    data = _as_json(yaml.safe_load((CONTENT / "reminders.yaml").read_text(encoding="utf-8")))
+    data["delivery"]["max_attempts"] = "six"
+    data["steps"]["defaults"]["escalation"]["from"] = "birth"
+    assert len(list(jsonschema_rs.validator_for(schema).iter_errors(data))) == 2
