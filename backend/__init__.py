@@ -52,8 +52,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Registered first so that it runs last: after-request hooks run in reverse order.
     app.after_request(_commit_unit_of_work)
 
+    from backend import content
     from backend.domains import DOMAINS
 
+    # Every content file is validated here, before any domain reads it: a broken file stops
+    # the app at start-up with the file, the item and the field, never a request later.
+    content.init_app(app)
     for domain in DOMAINS:
         domain.init_app(app, api)
     guards.init_app(app)  # after auth's hook: a wrong role is 403 before a body is judged

@@ -13,6 +13,8 @@ from apispec import BasePlugin
 from flask_smorest.utils import prepare_response
 from marshmallow import fields, pre_load, validate
 
+from backend import content
+from backend.content.models import Measurements
 from backend.i18n import _l
 
 # Dates and instants outside these bounds are typing mistakes or probes (0001-01-01,
@@ -174,6 +176,10 @@ class HttpConventionsPlugin(BasePlugin):
         self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
     ) -> None:
         operations = operations or {}
+        for op in operations.values():
+            for key in ("summary", "description"):
+                if isinstance(op.get(key), str):
+                    op[key] = content.fill(op[key])
         versioned = any(
             "412" in map(str, (op.get("responses") or {})) for op in operations.values()
         )
@@ -201,10 +207,52 @@ class HttpConventionsPlugin(BasePlugin):
                     response.setdefault("headers", {}).update(_RETRY_AFTER)
 
 
+def _content_description(_converter: Any, field: fields.Field, ret: dict[str, Any]) -> dict:
+    """A field description that quotes content/ ({kind:path}) shows the loaded value."""
+    text = ret.get("description")
+    return {"description": content.fill(text)} if isinstance(text, str) else {}
+
+
+class ContentRange(validate.Range):
+    """A Range whose bounds are the plausibility bounds of content/measurements.yaml: the
+    `facts` entry `name`, or the field `name` of the measurement `kind`. Read when the spec is
+    built and on each check, so no bound is copied into the code."""
+
+    def __init__(self, name: str, *, kind: str | None = None) -> None:
+        self.name, self.kind = name, kind
+        super().__init__()
+
+    def _bounds(self) -> Any:
+        measurements = content.typed(Measurements)
+        if self.kind is None:
+            return measurements.facts[self.name]
+        return measurements.kinds[self.kind].fields[self.name]
+
+    @property  # type: ignore[override]  # marshmallow assigns min/max; here they are read
+    def min(self) -> Any:
+        return self._bounds().min
+
+    @min.setter
+    def min(self, _value: Any) -> None:
+        pass
+
+    @property  # type: ignore[override]
+    def max(self) -> Any:
+        return self._bounds().max
+
+    @max.setter
+    def max(self, _value: Any) -> None:
+        pass
+
+
 class Api(flask_smorest.Api):
     """flask-smorest's Api whose errors are rendered by backend.errors (problem+json)."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, *args: Any, **kwargs: Any) -> None:
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(_content_description)
 
     def _register_error_handlers(self) -> None:
         """Errors are registered once in backend.errors.init_app."""

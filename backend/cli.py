@@ -67,10 +67,13 @@ def init_app(app: Flask) -> None:
     from backend.demo import seed_demo
 
     app.cli.add_command(seed_demo)
-    # `flask content review` joins the content group the education domain registered.
+    from backend.content.cli import content_schema
+
+    # `flask content review` and `schema` join the content group the education domain registered.
     from backend.education.cli import content_cli
 
     content_cli.add_command(content_review)
+    content_cli.add_command(content_schema)
 
 
 @click.command("review")

@@ -82,9 +82,11 @@ def _seed_statistics(session: OrmSession, settings: Any) -> None:
 
 def _seed_lessons(session: OrmSession, *, author: User, approver: User) -> None:
     """The lessons of content/lessons, written by the educator and approved by the admin."""
-    from backend.education import content, service
+    from backend.education import lesson_files, service
 
-    service.import_lessons(session, lessons=content.read_tree(), author=author, approver=approver)
+    service.import_lessons(
+        session, lessons=lesson_files.read_tree(), author=author, approver=approver
+    )
 
 
 def _seed_citizen(session: OrmSession, citizen: User, inst: Institution, settings: Any) -> None:

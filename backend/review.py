@@ -25,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from backend.content.yamlfile import ContentFileError
+
 CONTENT_DIR = Path(__file__).resolve().parents[1] / "content"
 # The clinical files; lessons are reviewed through the editorial workflow, and reminders.yaml,
 # measurements.yaml, life_stages.yaml and indicators/ hold product choices, not clinical rules.
@@ -52,12 +54,8 @@ COLUMNS = (
 )
 
 
-class ContentReviewError(ValueError):
+class ContentReviewError(ContentFileError):
     """A sign-off is missing or impossible; the message names the file, the item and the field."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from sqlalchemy import event
 
 from backend import create_app
 from backend.db import Base, Session, engine_of
-from backend.models import load_all
+from backend.model_registry import load_all
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

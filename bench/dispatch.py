@@ -39,7 +39,7 @@ from sqlalchemy import event
 
 from backend import clock, create_app
 from backend.db import Base, engine_of
-from backend.models import load_all
+from backend.model_registry import load_all
 from backend.reminders import jobs
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -32,7 +32,7 @@ from backend.db import Base, Session, engine_of
 from backend.indicators import engine as indicator_engine
 from backend.indicators import populations
 from backend.indicators.definitions import definitions
-from backend.models import load_all
+from backend.model_registry import load_all
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DISTRICTS = (

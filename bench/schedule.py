@@ -36,7 +36,7 @@ from backend.care import signals as care_signals
 from backend.care.models import CareStep
 from backend.db import Base, Session, engine_of
 from backend.handbook.models import Pregnancy
-from backend.models import load_all
+from backend.model_registry import load_all
 from backend.reminders.models import Reminder
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -16,9 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from backend import create_app
+from backend import content, create_app
 from backend.db import Base, Session, engine_of, make_engine
-from backend.models import load_all
+from backend.model_registry import load_all
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -67,6 +67,12 @@ def new_database(kind: str, directory: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _content() -> None:
+    """The content files validated as create_app does, for the tests of the pure engines."""
+    content.activate(content.load_all())
 
 
 @pytest.fixture(scope="session", params=DATABASES)

@@ -22,7 +22,7 @@ from backend.auth import security
 from backend.auth import service as auth_service
 from backend.auth.models import Role
 from backend.db import Base, make_engine
-from backend.models import load_all
+from backend.model_registry import load_all
 from tests.conftest import new_database
 from tests.live import PASSWORD, Reply, call, log_in, serve, sign_up
 

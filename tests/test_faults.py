@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from backend.db import Base, make_engine
-from backend.models import load_all
+from backend.model_registry import load_all
 from tests.conftest import new_database
 from tests.live import call, serve, sign_up
 

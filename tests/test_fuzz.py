@@ -18,7 +18,7 @@ import pytest
 
 from backend import demo
 from backend.db import Base, make_engine
-from backend.models import load_all
+from backend.model_registry import load_all
 from tests.conftest import new_database
 from tests.live import ROOT, TEST_ENV, log_in, serve
 

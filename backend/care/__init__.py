@@ -12,26 +12,22 @@ from typing import Any
 from flask import Flask, current_app
 
 from backend.api import Api
+from backend.content import content_dir
 
 
 def init_app(app: Flask, api: Api) -> None:
     """Load the protocols, register the blueprint, the listeners and the CLI."""
     from backend.care import cli, routes
-    from backend.care.protocols import load_protocols
+    from backend.care.loading import load_protocols
 
+    # From the content directory create_app validated (PROTOCOLS_DIR may point elsewhere).
     app.extensions["care.protocols"] = load_protocols(
-        app.config.get("PROTOCOLS_DIR") or _default_dir()
+        app.config.get("PROTOCOLS_DIR") or content_dir(app) / "protocols"
     )
     api.register_blueprint(routes.blp)
     app.cli.add_command(cli.care_cli)
     _register_exports(app)
     _connect_signals()
-
-
-def _default_dir() -> str:
-    from backend.care.protocols import CONTENT_DIR
-
-    return str(CONTENT_DIR)
 
 
 _connected = False

@@ -17,6 +17,7 @@ import yaml
 
 from backend.care.offsets import Offset
 from backend.care.protocols import (
+    CONTENT_DIR,
     ChoiceGroup,
     Definitions,
     FieldTest,
@@ -48,6 +49,7 @@ from backend.care.reading import (
     read_string,
     read_text,
 )
+from backend.content.yamlfile import load_yaml
 
 FILE_KEYS = {
     "programme",
@@ -63,29 +65,6 @@ FILE_KEYS = {
     "choices",
     "items",
 }
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key written twice in one mapping (YAML keeps the last silently)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    """Build a mapping, refusing a key written twice (except keys merged by `<<`)."""
-    seen: set[Any] = set()
-    for key_node, _value in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue  # `<<: *base` brings keys that the mapping may override on purpose
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    loader.flatten_mapping(node)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 # --- files ---
@@ -386,7 +365,7 @@ def build_protocols(texts: Mapping[str, str]) -> ProtocolSet:
     documents: dict[str, Any] = {}
     for path, text in texts.items():
         try:
-            documents[path] = yaml.load(text, Loader=_UniqueKeyLoader)
+            documents[path] = load_yaml(text)
         except yaml.YAMLError as exc:
             problems.append(f"{path}: YAML syntax error: {' '.join(str(exc).split())}")
     definition_paths = [
@@ -419,6 +398,11 @@ def build_protocols(texts: Mapping[str, str]) -> ProtocolSet:
     if problems or definitions is None:
         raise ProtocolError(problems)
     return ProtocolSet(definitions=definitions, programmes=programmes)
+
+
+def load_protocols(directory: str | Path = CONTENT_DIR) -> ProtocolSet:
+    """Load and validate every protocol file of `directory`; ProtocolError if any is broken."""
+    return load_directory(Path(directory))
 
 
 def load_directory(directory: Path) -> ProtocolSet:

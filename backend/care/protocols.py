@@ -13,6 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from backend.care.offsets import Offset
+from backend.conditions import (
+    AllOf,
+    AnyOf,
+    Not,
+    Source,
+    Text,
+    compare,
+)
+from backend.content.yamlfile import ContentFileError
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "protocols"
 
@@ -25,7 +34,6 @@ LOCALES = ("zh_CN", "en")
 ACTORS = ("family", "staff")
 AGE_BASES = ("chronological", "corrected")
 FIELD_TYPES = ("number", "integer", "enum", "text", "ratio", "boolean")
-COMPARATORS = ("equals", "in", "below", "at_most", "above", "at_least")
 SIDES = ("left", "right")
 
 # The dates a subject of each kind can hold; a step may also count from another step's result.
@@ -52,23 +60,9 @@ ANCHORS: Mapping[str, tuple[str, ...]] = {
     "child": ("birth", "discharge", "lmp"),
 }
 
-Text = Mapping[str, str]
 
-
-class ProtocolError(ValueError):
+class ProtocolError(ContentFileError):
     """A protocol file is broken; the message names the file, the item and the field."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a fact comes from: reference ids (C14, M, M!, EXT...) and a human-readable title."""
-
-    ids: tuple[str, ...]
-    title: str
 
 
 @dataclass(frozen=True)
@@ -120,24 +114,6 @@ Anchor = NamedAnchor | StepAnchor
 
 
 # --- conditions: a small declarative vocabulary; `raw` keeps the YAML for reasons ---
-
-
-@dataclass(frozen=True)
-class AllOf:
-    terms: tuple[Condition, ...]
-    raw: Any = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    terms: tuple[Condition, ...]
-    raw: Any = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class Not:
-    term: Condition
-    raw: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -424,13 +400,6 @@ class ProtocolSet:
         raise KeyError(code)
 
 
-def load_protocols(directory: str | Path = CONTENT_DIR) -> ProtocolSet:
-    """Load and validate every protocol file of `directory`; ProtocolError if any is broken."""
-    from backend.care.loading import load_directory
-
-    return load_directory(Path(directory))
-
-
 # --- results: check a doctor's values against an item, and interpret them ---
 
 
@@ -523,17 +492,7 @@ def field_test_holds(test: FieldTest, spec: ResultField | None, value: Any) -> b
             if test.op == "in"
             else _comparable(spec, test.value)
         )
-        if test.op == "equals":
-            return bool(left == right)
-        if test.op == "in":
-            return left in right
-        if test.op == "below":
-            return bool(left < right)
-        if test.op == "at_most":
-            return bool(left <= right)
-        if test.op == "above":
-            return bool(left > right)
-        return bool(left >= right)
+        return compare(test.op, left, right)
     except (TypeError, ValueError):
         return False
 

@@ -13,16 +13,13 @@ from backend.care.protocols import (
     ACTORS,
     AGE_BASES,
     ANCHORS,
-    COMPARATORS,
     FIELD_TYPES,
     INTERPRETATIONS,
     KINDS,
     LOCALES,
     RISK_COLOURS,
     SEXES,
-    AllOf,
     Anchor,
-    AnyOf,
     BirthWeightBelow,
     BornBefore,
     BornOnOrAfter,
@@ -38,7 +35,6 @@ from backend.care.protocols import (
     Item,
     MotherAgeAtEddAtLeast,
     NamedAnchor,
-    Not,
     Part,
     Preterm,
     ResultField,
@@ -46,13 +42,12 @@ from backend.care.protocols import (
     RiskColourIn,
     Rule,
     SexIs,
-    Source,
     StepAnchor,
     StepTest,
-    Text,
     Window,
     parse_ratio,
 )
+from backend.conditions import COMPARATORS, AllOf, AnyOf, Not, Source, Text
 
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 SOURCE_ID = re.compile(r"^([a-z][a-z0-9-]*:)?(C\d+|M!?|EXT)$")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -327,7 +326,7 @@ class MyCareDates(MethodView):
         user = _me()
         today = _today_for(user)
         plan, married = data.get("plan_date"), data.get("marriage_registration")
-        if plan is not None and not today <= plan <= today + dt.timedelta(days=366):
+        if plan is not None and not today <= plan <= dating.latest_plan_date(today):
             raise invalid("plan_date", _l("The planned date can be at most one year from today."))
         if married is not None and married > today:
             raise invalid("marriage_registration", _l("This date cannot be in the future."))

@@ -8,19 +8,16 @@ no longer applies, and never rewrites a done or declined step.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import Select, and_, case, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from backend import clock
+from backend import clock, content
 from backend.auth.models import Registration, User
 from backend.care import engine, signals
 from backend.care.models import (
@@ -823,14 +820,10 @@ def set_options(
 
 # --- home measurements --------------------------------------------------------------------------
 
-MEASUREMENTS_FILE = Path(__file__).resolve().parents[2] / "content" / "measurements.yaml"
 
-
-@functools.cache
 def measurement_kinds() -> dict[str, dict[str, Any]]:
-    """The kinds of home measurement and their fields' plausible ranges (content/)."""
-    with open(MEASUREMENTS_FILE, encoding="utf-8") as f:
-        return dict(yaml.safe_load(f)["kinds"])
+    """The kinds of home measurement and their fields' plausible ranges (content/, at start-up)."""
+    return dict(content.raw("measurements")["kinds"])
 
 
 def _measurement_errors(kind: str, values: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -7,16 +7,17 @@ from __future__ import annotations
 from flask import Flask
 
 from backend.api import Api
+from backend.content import content_dir
 
 
 def init_app(app: Flask, api: Api) -> None:
     """Load and check the eligibility and benefit tables, register the blueprint."""
     from backend.contraception import routes
     from backend.contraception.benefits import load_benefits
-    from backend.contraception.eligibility import load_eligibility
+    from backend.contraception.loading import load_eligibility
 
-    app.extensions["contraception.table"] = load_eligibility()
-    app.extensions["contraception.benefits"] = load_benefits()
+    app.extensions["contraception.table"] = load_eligibility(content_dir(app) / "contraception")
+    app.extensions["contraception.benefits"] = load_benefits(content_dir(app) / "benefits")
     api.register_blueprint(routes.blp)
     _register_exports(app)
 

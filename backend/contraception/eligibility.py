@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.care.offsets import Offset, add_months
+from backend.conditions import NUMBER_COMPARATORS, AllOf, AnyOf, Not, compare
 from backend.contraception.reading import (
     DEFAULT_LOCALE,
     LOCALES,
@@ -43,7 +44,7 @@ GROUPS = (
     "sterilization",
 )
 IF_UNKNOWN = ("ask", "no_match", "assume_worst")
-COMPARATORS = ("equals", "below", "at_most", "above", "at_least")
+COMPARATORS = NUMBER_COMPARATORS
 FILE_KINDS = ("methods", "eligibility_table", "services", "iud")
 
 # The facts the engine derives from WomanFacts and today (see derive_facts); the table file must
@@ -96,21 +97,6 @@ class Is:
     name: str
     value: bool
     kind: str  # fact | flag | predicate
-
-
-@dataclass(frozen=True)
-class AllOf:
-    terms: tuple[Expr, ...]
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    terms: tuple[Expr, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    term: Expr
 
 
 Expr = Compare | Is | AllOf | AnyOf | Not
@@ -328,13 +314,6 @@ class EligibilityTable:
         return next(c for c in self.conditions if c.code == code)
 
 
-def load_eligibility(directory: str | Path = CONTENT_DIR) -> EligibilityTable:
-    """Load and validate every file of content/contraception; ContentError if any is broken."""
-    from backend.contraception.loading import load_directory
-
-    return load_directory(Path(directory))
-
-
 # --- the engine ---
 
 
@@ -499,15 +478,7 @@ class _Evaluator:
 
 
 def _compare(op: str, value: float, limit: float) -> bool:
-    if op == "equals":
-        return value == limit
-    if op == "below":
-        return value < limit
-    if op == "at_most":
-        return value <= limit
-    if op == "above":
-        return value > limit
-    return value >= limit
+    return compare(op, value, limit)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
+from backend.care.offsets import parse_offset
+from backend.content.files import problems as model_problems
+from backend.content.models import IudFile, MecSourceRef, MecText
 from backend.contraception.eligibility import (
     BOOLEAN_FACTS,
     COMPARATORS,
+    CONTENT_DIR,
     FACTS,
     FILE_KINDS,
     GROUPS,
@@ -98,6 +104,11 @@ def _read_coded(
         except Invalid as exc:
             problems.append(f"{path}: {noun} {label}: field {exc.field}: {exc.message}")
     return built
+
+
+def load_eligibility(directory: str | Path = CONTENT_DIR) -> EligibilityTable:
+    """Load and validate every file of content/contraception; ContentError if any is broken."""
+    return load_directory(Path(directory))
 
 
 def load_directory(directory: Path) -> EligibilityTable:
@@ -661,86 +672,57 @@ def _services_file(
     return tuple(services.values())
 
 
+def _text(spec: MecText) -> Text:
+    return {"zh_CN": " ".join(spec.zh_CN.split()), "en": " ".join(spec.en.split())}
+
+
+def _source(spec: MecSourceRef) -> Source:
+    return Source(ids=tuple(spec.ids), title=spec.title)
+
+
 def _iud_file(path: str, data: Mapping[str, Any]) -> IudRules:
-    """iud.yaml: follow-up checks and the removal rule."""
-    check_keys(
-        data,
-        {"kind", "version", "protocol", "source", "note", "followup", "removal"},
-        {"kind", "version", "protocol", "source", "followup", "removal"},
-        "",
-    )
-    read_source(data["source"], "source")
-    follow = read_mapping(data["followup"], "followup")
-    check_keys(
-        follow,
-        {"checks", "yearly", "title", "source", "verified", "note"},
-        {"checks", "yearly", "title", "source", "verified"},
-        "followup.",
-    )
+    """iud.yaml (model IudFile): follow-up checks and the removal rule."""
+    try:
+        spec = IudFile.model_validate(data)
+    except ValidationError as exc:
+        raise ContentError(model_problems(path, exc, data)) from None
+    follow, removal = spec.followup, spec.removal
     checks: list[FollowupCheck] = []
-    for index, raw in enumerate(read_list(follow["checks"], "followup.checks")):
-        where = f"followup.checks[{index}]"
-        raw = read_mapping(raw, where)
-        check_keys(raw, {"code", "opens", "closes"}, {"code", "opens", "closes"}, where + ".")
-        opens = read_offset(raw["opens"], f"{where}.opens")
-        closes = read_offset(raw["closes"], f"{where}.closes")
+    for index, check in enumerate(follow.checks):
+        opens, closes = parse_offset(check.opens), parse_offset(check.closes)
         if closes.approx_days < opens.approx_days or opens.approx_days <= 0:
-            raise Invalid(where, "must open after the insertion and close on or after it opens")
-        checks.append(FollowupCheck(read_code(raw["code"], f"{where}.code"), opens, closes))
-    yearly = read_mapping(follow["yearly"], "followup.yearly")
-    check_keys(
-        yearly,
-        {"code", "from_years", "window"},
-        {"code", "from_years", "window"},
-        "followup.yearly.",
-    )
-    yearly_code = read_string(yearly["code"], "followup.yearly.code")
-    if "{years}" not in yearly_code or not re.fullmatch(
-        r"[a-z][a-z0-9_]*", yearly_code.replace("{years}", "2")
-    ):
-        raise Invalid("followup.yearly.code", "must be a code containing {years}")
-    follow_source, follow_verified, follow_note = read_provenance(follow, "followup")
-    removal = read_mapping(data["removal"], "removal")
-    check_keys(
-        removal,
-        {
-            "code",
-            "min_age_years",
-            "prompt_after",
-            "remove_within",
-            "title",
-            "why",
-            "source",
-            "verified",
-            "note",
-        },
-        {"code", "min_age_years", "prompt_after", "remove_within", "title", "why", "verified"},
-        "removal.",
-    )
-    prompt_after = read_offset(removal["prompt_after"], "removal.prompt_after")
-    remove_within = read_offset(removal["remove_within"], "removal.remove_within")
+            raise ContentError(
+                [
+                    f"{path}: field followup.checks[{index}]: must open after the insertion and "
+                    "close on or after it opens"
+                ]
+            )
+        checks.append(FollowupCheck(check.code, opens, closes))
+    prompt_after = parse_offset(removal.prompt_after)
+    remove_within = parse_offset(removal.remove_within)
     if remove_within.approx_days < prompt_after.approx_days:
-        raise Invalid("removal.remove_within", "must not be before prompt_after")
-    removal_source, removal_verified, removal_note = read_provenance(removal, "removal")
+        raise ContentError(
+            [f"{path}: field removal.remove_within: must not be before prompt_after"]
+        )
     return IudRules(
-        protocol=read_code(data["protocol"], "protocol"),
+        protocol=spec.protocol,
         checks=tuple(checks),
-        yearly_code=yearly_code,
-        yearly_from_years=read_int(yearly["from_years"], "followup.yearly.from_years", minimum=1),
-        yearly_window=read_offset(yearly["window"], "followup.yearly.window"),
-        followup_title=read_text(follow["title"], "followup.title"),
-        followup_source=follow_source,
-        followup_verified=follow_verified,
-        followup_note=follow_note,
-        removal_code=read_code(removal["code"], "removal.code"),
-        removal_min_age_years=read_int(removal["min_age_years"], "removal.min_age_years"),
+        yearly_code=follow.yearly.code,
+        yearly_from_years=follow.yearly.from_years,
+        yearly_window=parse_offset(follow.yearly.window),
+        followup_title=_text(follow.title),
+        followup_source=_source(follow.source),
+        followup_verified=follow.verified,
+        followup_note=follow.note.strip() if follow.note else None,
+        removal_code=removal.code,
+        removal_min_age_years=removal.min_age_years,
         removal_prompt_after=prompt_after,
         removal_within=remove_within,
-        removal_title=read_text(removal["title"], "removal.title"),
-        removal_why=read_text(removal["why"], "removal.why"),
-        removal_source=removal_source,
-        removal_verified=removal_verified,
-        removal_note=removal_note,
+        removal_title=_text(removal.title),
+        removal_why=_text(removal.why),
+        removal_source=_source(removal.source),
+        removal_verified=removal.verified,
+        removal_note=removal.note.strip() if removal.note else None,
         path=path,
     )
 
@@ -773,8 +755,8 @@ def build_eligibility(texts: Mapping[str, str]) -> EligibilityTable:
     iud: IudRules | None = None
     try:
         iud = _iud_file(iud_path, iud_data)
-    except Invalid as exc:
-        problems.append(f"{iud_path}: field {exc.field}: {exc.message}")
+    except ContentError as exc:
+        problems.extend(exc.lines)
     if table is not None and methods is not None:
         for method in methods.lam.requires:
             if table.facts[method.fact].if_unknown not in ("ask", "assume_worst"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -23,6 +22,9 @@ from backend.care.reading import read_bool as read_bool
 from backend.care.reading import read_choice as read_choice
 from backend.care.reading import read_code as read_code
 from backend.care.reading import read_mapping as read_mapping
+from backend.conditions import Source as Source
+from backend.conditions import Text as Text
+from backend.content.yamlfile import ContentFileError, load_yaml
 
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
@@ -30,58 +32,18 @@ CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Ids of /work/shared/reference/contraception-and-leave.md §0, optionally prefixed with the
 # reference file's name; M = memory, M+ = memory partly backed by a secondary source, M! = to check.
 SOURCE_ID = re.compile(r"^([a-z][a-z0-9-]*:)?([SCL]\d+|M[+!]?|EXT)$")
-MEMORY_IDS = re.compile(r"(^|:)M[+!]?$")
-
-Text = Mapping[str, str]
 
 
-class ContentError(ValueError):
+class ContentError(ContentFileError):
     """A content file is broken; each problem names the file, the entry and the field."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a fact comes from: reference ids (S1, L3, M...) and a human-readable title."""
-
-    ids: tuple[str, ...]
-    title: str
-
-    @property
-    def from_memory(self) -> bool:
-        """True when any id is a memory tag, so the fact cannot be marked verified."""
-        return any(MEMORY_IDS.search(i) for i in self.ids)
 
 
 # --- YAML with duplicate keys refused (a second `coc:` in a row would silently win) ---
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    pass
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    loader.flatten_mapping(node)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def parse_yaml(text: str) -> Any:
     """Parse one document, refusing duplicate keys; yaml.YAMLError on bad syntax."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)
+    return load_yaml(text)
 
 
 def yaml_problem(path: str, exc: yaml.YAMLError) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from backend.api import Schema
+from backend.api import ContentRange, Schema
 
 EVERYTHING = {"description": "Computed by the engine; texts in her language."}
 
@@ -17,15 +17,16 @@ class FactsSchema(Schema):
     menses_returned = fields.Boolean(allow_none=True)
     other_vte_risk_factors = fields.Boolean(allow_none=True)
     smoker = fields.Boolean(allow_none=True)
+    # Plausibility bounds from content/measurements.yaml (facts, and blood_pressure's fields).
     cigarettes_per_day = fields.Integer(
-        allow_none=True, strict=True, validate=validate.Range(min=0, max=100)
+        allow_none=True, strict=True, validate=ContentRange("cigarettes_per_day")
     )
-    bmi = fields.Float(allow_none=True, validate=validate.Range(min=10, max=80))
+    bmi = fields.Float(allow_none=True, validate=ContentRange("bmi"))
     systolic_mmhg = fields.Integer(
-        allow_none=True, strict=True, validate=validate.Range(min=60, max=260)
+        allow_none=True, strict=True, validate=ContentRange("systolic_mmhg", kind="blood_pressure")
     )
     diastolic_mmhg = fields.Integer(
-        allow_none=True, strict=True, validate=validate.Range(min=30, max=160)
+        allow_none=True, strict=True, validate=ContentRange("diastolic_mmhg", kind="blood_pressure")
     )
     conditions = fields.List(
         fields.String(validate=validate.Length(min=1, max=64)),

@@ -20,7 +20,7 @@ from backend.auth import service as auth_service
 from backend.auth.models import Role, User
 from backend.db import Session
 from backend.education import service
-from backend.education.content import CONTENT_DIR, ContentFilesError, read_tree
+from backend.education.lesson_files import CONTENT_DIR, ContentFilesError, read_tree
 from backend.errors import DomainError
 
 content_cli = AppGroup("content", help="Content files: lessons.")

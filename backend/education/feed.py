@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from backend import clock
 from backend.auth.models import User
 from backend.care.models import CareOptions
-from backend.education import content as lesson_content
+from backend.education import lesson_content
 from backend.education.models import Lesson, LessonRead, LessonVariant, LessonVersion
 from backend.education.models import VersionStatus as VS
 from backend.education.service import colour, published_version

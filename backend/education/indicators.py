@@ -9,34 +9,23 @@ the app's time zone, both ends included.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from backend import clock
+from backend import clock, content
 from backend.auth.models import Institution, Registration, Role, User
+from backend.content.models import EducationIndicator
 from backend.education.models import Lesson, LessonRead, LessonStatus, LessonVersion
 from backend.education.service import colour
 from backend.handbook import dating, stages
 from backend.handbook.models import Pregnancy
 
-INDICATORS_FILE = Path(__file__).resolve().parents[2] / "content" / "indicators" / "education.yaml"
 
-
-def _load() -> tuple[tuple[int, int], float]:
-    """Who counts (women of childbearing age) and the target, from content/indicators/."""
-    with open(INDICATORS_FILE, encoding="utf-8") as f:
-        data = yaml.safe_load(f)
-    band = data["records"]["denominator"]
-    target = data["target"]
-    return (int(band["age_from"]), int(band["age_to"])), float(target["value"]) / data["per"]
-
-
-# Women of childbearing age (育龄妇女) and the policy target (content/indicators/education.yaml).
-CHILDBEARING_AGE, TARGET_RATE = _load()
+def _indicator() -> EducationIndicator:
+    """Who counts (women of childbearing age, 育龄妇女) and the target: content/indicators/."""
+    return content.typed(EducationIndicator)
 
 
 def period(
@@ -162,7 +151,7 @@ def _group(registered: int, completed: int) -> dict[str, Any]:
         "completed": completed,
         "rate": rate,
         "percent": round(rate * 100, 1) if rate is not None else None,
-        "meets_target": rate is not None and rate >= TARGET_RATE,
+        "meets_target": rate is not None and rate >= _indicator().target_rate,
     }
 
 
@@ -175,7 +164,7 @@ def education_rate(session: Session, *, since: dt.date, until: dt.date, tz: str)
     those of them who completed at least one lesson in the period.
     """
     start, end = period(since, until, tz)
-    low, high = CHILDBEARING_AGE
+    low, high = _indicator().childbearing_age
     completed = exists(
         select(LessonRead.id).where(
             LessonRead.user_id == User.id, _within(LessonRead.completed_at, start, end)
@@ -220,7 +209,7 @@ def education_rate(session: Session, *, since: dt.date, until: dt.date, tz: str)
     return {
         "from": since,
         "to": until,
-        "target": TARGET_RATE,
+        "target": _indicator().target_rate,
         "age_band": {"from": low, "to": high},
         "total": _group(total[0], total[1]),
         "institutions": [

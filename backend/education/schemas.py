@@ -1,8 +1,8 @@
 """Bodies of lessons, their versions and review, the feed, reading, reach and the service rate.
 
 Input schemas check shapes and types; what content may say (the window fits the stage, zh_CN
-is present, the quiz is the same in every language...) is checked by backend.education.content,
-the same check the importer runs.
+is present, the quiz is the same in every language...) is checked by
+backend.education.lesson_content, the same check the importer runs.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.api import PageArgsSchema, Schema, page_schema
-from backend.education.content import AUDIENCES, CLOCKS, MAX_COMMENT
+from backend.education.lesson_content import AUDIENCES, CLOCKS, MAX_COMMENT
 from backend.education.models import LessonStatus, VersionStatus
 from backend.handbook.stages import STAGE_NAMES
 from backend.i18n import _l

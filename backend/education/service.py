@@ -20,8 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backend import clock
 from backend.auth.models import User
-from backend.education import content as lesson_content
-from backend.education import signals
+from backend.education import lesson_content, lesson_files, signals
 from backend.education.models import (
     Lesson,
     LessonStatus,
@@ -450,7 +449,7 @@ class ImportConflict(Conflict):
 def import_lessons(
     session: Session,
     *,
-    lessons: Sequence[lesson_content.LessonFiles],
+    lessons: Sequence[lesson_files.LessonFiles],
     author: User | None = None,
     approver: User | None = None,
 ) -> ImportReport:

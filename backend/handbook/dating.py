@@ -1,19 +1,19 @@
 """Pregnancy dating as pure functions over content/dating/*.yaml (Naegele, ACOG CO 700).
 
-Every clinical number comes from the YAML files; this module only does the arithmetic.
+Every clinical number comes from the YAML files, validated at start-up by backend.content
+(models Naegele, Redating, Plausibility); this module only does the arithmetic.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
+from backend import content
+from backend.content.models import Redating
 
-CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "dating"
+CONTENT_DIR = content.CONTENT_DIR / "dating"
 WEEK = 7  # days in a week: calendar arithmetic, not a clinical number
 
 
@@ -73,59 +73,33 @@ class Assessment:
     exceeds: bool
 
 
-def _load(name: str) -> dict[str, Any]:
-    with (CONTENT_DIR / name).open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    if not isinstance(data, dict):
-        raise ValueError(f"{name}: expected a mapping")
-    return data
-
-
-def _ga(value: dict[str, int]) -> int:
-    return int(value["weeks"]) * WEEK + int(value.get("days", 0))
-
-
-@functools.cache
 def naegele() -> dict[str, Any]:
-    """content/dating/naegele.yaml, loaded once."""
-    data = _load("naegele.yaml")
-    for key in ("edd_after_lmp_days", "cycle_length", "max_ongoing_weeks"):
-        if key not in data:
-            raise ValueError(f"naegele.yaml: missing {key}")
-    return data
+    """content/dating/naegele.yaml, as validated at start-up."""
+    return dict(content.raw("dating.naegele"))
 
 
-@functools.cache
 def plausibility() -> dict[str, Any]:
-    """content/dating/plausibility.yaml, loaded once."""
-    return _load("plausibility.yaml")
+    """content/dating/plausibility.yaml, as validated at start-up."""
+    return dict(content.raw("dating.plausibility"))
 
 
-@functools.cache
 def redating_rule() -> RedatingRule:
-    """content/dating/acog-co700.yaml, loaded once and checked for gaps between bands."""
-    data = _load("acog-co700.yaml")
+    """content/dating/acog-co700.yaml (bands without gaps, checked at start-up)."""
+    data = content.typed(Redating)
     bands = tuple(
         Band(
-            from_days=_ga(b["from"]),
-            to_days=_ga(b["to"]) if b.get("to") else None,
-            method=str(b["method"]),
-            threshold_days=int(b["redate_if_discrepancy_over_days"]),
-            caution=b.get("caution"),
+            from_days=b.from_.total_days,
+            to_days=b.to.total_days if b.to else None,
+            method=b.method,
+            threshold_days=b.redate_if_discrepancy_over_days,
+            caution=b.caution,
         )
-        for b in data["bands"]
+        for b in data.bands
     )
-    expected = 0
-    for band in bands:
-        if band.from_days != expected:
-            raise ValueError(f"acog-co700.yaml: bands leave a gap at {expected} d")
-        expected = (band.to_days or 0) + 1
-    if bands[-1].to_days is not None:
-        raise ValueError("acog-co700.yaml: the last band must be open-ended")
     return RedatingRule(
-        id=str(data["id"]),
+        id=data.id,
         bands=bands,
-        keep_fixed_after_redating=bool(data.get("keep_fixed_after_redating", True)),
+        keep_fixed_after_redating=data.keep_fixed_after_redating,
     )
 
 
@@ -188,6 +162,17 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
+
+
+def latest_plan_date(today: dt.date) -> dt.date:
+    """The furthest day a pregnancy may be planned for (plausibility.yaml, plan)."""
+    return add_years(today, int(plausibility()["plan"]["max_ahead_years"]))
+
+
+def shortest_plan_horizon_days() -> int:
+    """Days to the latest plan date from a day of a common year (the shortest such span)."""
+    common = dt.date(2001, 1, 1)
+    return (latest_plan_date(common) - common).days
 
 
 def age_in_years(birth_date: dt.date, on: dt.date) -> int:

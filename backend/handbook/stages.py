@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from backend import content
+from backend.content.models import STAGE_NAMES  # noqa: F401  (stages.STAGE_NAMES for callers)
 from backend.handbook.dating import add_years, age_in_years
 
-STAGES_FILE = Path(__file__).resolve().parents[2] / "content" / "life_stages.yaml"
-RULES = ("otherwise", "ongoing_pregnancy", "postpartum", "child_age", "own_age")
-STAGE_NAMES = ("marriage", "pregnancy", "birth", "rearing", "education", "care", "enjoyment")
+STAGES_FILE = content.CONTENT_DIR / "life_stages.yaml"
 # The stages whose presence keeps a person out of `marriage` (pre-marriage / pre-pregnancy).
 FAMILY_STAGES = ("pregnancy", "birth", "rearing", "education")
 
@@ -69,20 +65,9 @@ class PersonFacts:
     children: Sequence[ChildFacts] = field(default_factory=tuple)
 
 
-@functools.cache
 def rules() -> dict[str, dict[str, Any]]:
-    """content/life_stages.yaml, loaded once and checked."""
-    with STAGES_FILE.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    stages: dict[str, dict[str, Any]] = data["stages"]
-    if tuple(stages) != STAGE_NAMES:
-        raise ValueError(f"life_stages.yaml: expected the stages {STAGE_NAMES} in that order")
-    for name, spec in stages.items():
-        if spec.get("rule") not in RULES or not spec.get("colour"):
-            raise ValueError(
-                f"life_stages.yaml: {name} needs a colour and one of the rules {RULES}"
-            )
-    return stages
+    """content/life_stages.yaml, as validated at start-up (model LifeStages)."""
+    return dict(content.raw("life_stages")["stages"])
 
 
 def _in_band(age: int, band: dict[str, int]) -> bool:

@@ -18,7 +18,7 @@ from backend.handbook import dating
 from backend.handbook import service as handbook_service
 from backend.handbook.models import Child, Guardian, Pregnancy, PregnancyStatus
 from backend.regimens import service as regimen_service
-from backend.regimens.content import FolicAcid
+from backend.regimens.folic_acid import FolicAcid
 from backend.reminders import service as reminder_service
 
 NEXT_STEPS = 3

@@ -94,7 +94,7 @@ def seed_population(session: Session, *, today: dt.date, births_per_month: int =
             "consents",
         )
     }
-    first_month = (today.replace(day=1) - dt.timedelta(days=365)).replace(day=1)
+    first_month = today.replace(year=today.year - 1, day=1)
     cats = categories()
 
     def steps(kind: str, subject: uuid.UUID, woman: uuid.UUID, base: dt.date, plan: Any) -> None:

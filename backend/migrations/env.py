@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from backend.db import Base
-from backend.models import load_all
+from backend.model_registry import load_all
 
 load_all()
 config = context.config

@@ -14,14 +14,17 @@ from typing import Any
 from flask import Flask, current_app
 
 from backend.api import Api
+from backend.content import content_dir
 
 
 def init_app(app: Flask, api: Api) -> None:
     """Load the regimen file, register the blueprint and the handbook listeners."""
     from backend.regimens import routes
-    from backend.regimens.content import load_folic_acid
+    from backend.regimens.folic_acid import load_folic_acid
 
-    app.extensions["regimens.folic_acid"] = load_folic_acid(app.config.get("REGIMENS_DIR"))
+    app.extensions["regimens.folic_acid"] = load_folic_acid(
+        app.config.get("REGIMENS_DIR") or content_dir(app) / "regimens"
+    )
     api.register_blueprint(routes.blp)
     _connect_signals()
 

@@ -24,7 +24,7 @@ from backend.db import Session
 from backend.errors import NotFound
 from backend.i18n import _l, catalog_name
 from backend.regimens import service
-from backend.regimens.content import FolicAcid
+from backend.regimens.folic_acid import FolicAcid
 from backend.regimens.models import Regimen
 from backend.regimens.schemas import (
     AdherenceQueryArgsSchema,

@@ -3,7 +3,7 @@
 Functions take the session explicitly, flush and never commit, raise backend.errors domain
 errors, and send backend.regimens.signals after flushing. Dates are her local dates: "today" is
 computed in her own time zone (the app's default for people who set none). The clinical rules
-(tiers, lead times, the last day) come from backend.regimens.content.
+(tiers, lead times, the last day) come from backend.regimens.folic_acid.
 """
 
 from __future__ import annotations
@@ -12,21 +12,20 @@ import datetime as dt
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from backend import clock
+from backend import clock, content
 from backend.auth.models import User
+from backend.content.models import ReminderRules
 from backend.errors import Conflict, invalid
 from backend.handbook import dating
 from backend.handbook.models import Pregnancy, PregnancyStatus
 from backend.i18n import _l
 from backend.regimens import signals
-from backend.regimens.content import FolicAcid, Tier
+from backend.regimens.folic_acid import FolicAcid, Tier
 from backend.regimens.models import (
     CheckIn,
     Regimen,
@@ -40,18 +39,12 @@ KIND = RegimenKind.FOLIC_ACID
 DEFAULT_REMINDER_TIME = dt.time(8, 30)
 
 
-def _default_quiet_hours() -> tuple[dt.time, dt.time]:
+def default_quiet_hours() -> tuple[dt.time, dt.time]:
     """The reminders' default quiet hours (content/reminders.yaml), her local time."""
-    path = Path(__file__).resolve().parents[2] / "content" / "reminders.yaml"
-    with open(path, encoding="utf-8") as f:
-        quiet = yaml.safe_load(f)["quiet_hours"]
-    return dt.time.fromisoformat(str(quiet["start"])), dt.time.fromisoformat(str(quiet["end"]))
+    quiet = content.typed(ReminderRules).quiet_hours
+    return quiet.start, quiet.end
 
 
-# Nothing is sent in the quiet hours, so a daily reminder time there is refused.
-QUIET_HOURS = _default_quiet_hours()
-# A plan further ahead than this is refused: the regimen would start in more than nine months.
-MAX_PLAN_AHEAD_YEARS = 1
 ONE_DAY = dt.timedelta(days=1)
 
 
@@ -148,9 +141,9 @@ def _checked_risk_factors(codes: Sequence[str], content: FolicAcid) -> list[str]
     return list(dict.fromkeys(codes))
 
 
-def in_quiet_hours(value: dt.time, quiet: tuple[dt.time, dt.time] = QUIET_HOURS) -> bool:
+def in_quiet_hours(value: dt.time, quiet: tuple[dt.time, dt.time] | None = None) -> bool:
     """True when a local time falls in the quiet hours (which may run past midnight)."""
-    start, end = quiet
+    start, end = quiet or default_quiet_hours()
     if start <= end:
         return start <= value < end
     return value >= start or value < end
@@ -158,7 +151,7 @@ def in_quiet_hours(value: dt.time, quiet: tuple[dt.time, dt.time] = QUIET_HOURS)
 
 def _check_reminder_time(value: dt.time) -> None:
     if in_quiet_hours(value):
-        start, end = (t.strftime("%H:%M") for t in QUIET_HOURS)
+        start, end = (t.strftime("%H:%M") for t in default_quiet_hours())
         raise invalid(
             "reminder_time",
             _l(
@@ -173,7 +166,7 @@ def _check_reminder_time(value: dt.time) -> None:
 def _check_plan_date(plan_date: dt.date, *, today: dt.date) -> None:
     if plan_date < today:
         raise invalid("planned_pregnancy_on", _l("The planned date cannot be in the past."))
-    if plan_date > dating.add_years(today, MAX_PLAN_AHEAD_YEARS):
+    if plan_date > dating.latest_plan_date(today):
         raise invalid(
             "planned_pregnancy_on", _l("The planned date can be at most one year from today.")
         )

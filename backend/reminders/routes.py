@@ -166,7 +166,7 @@ class ReminderEffectiveness(MethodView):
     @blp.response(200, EffectivenessSchema)
     @login_required(Role.ADMIN)
     def get(self, args: dict[str, Any]) -> Any:
-        """Does it work? Steps done within 14 days of a reminder, per kind, channel, institution."""
+        """Does it work? Steps done within {reminders:effect_window_days} days of a reminder, per kind, channel, institution."""  # noqa: E501  (one line: the OpenAPI summary)
         return service.effectiveness(Session(), since=args["from_"], until=args["to"])
 
 
@@ -176,7 +176,7 @@ class WorklistEscalated(MethodView):
     @blp.response(200, EscalationPageSchema)
     @login_required(Role.DOCTOR)
     def get(self, args: dict[str, Any]) -> Any:
-        """Steps still undone 14 days after their due date: the families to call."""
+        """Steps still undone {reminders:steps.defaults.escalation.days} days after their due date: the families to call."""  # noqa: E501  (one line: the OpenAPI summary)
         session, doctor = Session(), _me()
         rows, total = service.escalated(session, doctor=doctor, **args)
         audit(session, doctor, Action.READ, record_type="Worklist")

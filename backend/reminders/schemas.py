@@ -106,7 +106,9 @@ class EffectGroupSchema(Schema):
     institution_id = fields.UUID(allow_none=True)
     institution_name = fields.String(allow_none=True)
     delivered = fields.Integer()
-    done_within = fields.Integer(metadata={"description": "Steps done within 14 days."})
+    done_within = fields.Integer(
+        metadata={"description": "Steps done within {reminders:effect_window_days} days."}
+    )
     rate = fields.Float(allow_none=True)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.care.protocols import ProtocolSet, load_protocols
+from backend.care.loading import load_protocols
+from backend.care.protocols import ProtocolSet
 
 
 @pytest.fixture(scope="session")

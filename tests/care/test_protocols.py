@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.care.loading import build_protocols
+from backend.care.loading import build_protocols, load_protocols
 from backend.care.offsets import parse_offset
 from backend.care.protocols import (
     CONTENT_DIR,
@@ -18,7 +18,6 @@ from backend.care.protocols import (
     ProtocolSet,
     check_result,
     interpret,
-    load_protocols,
     parse_ratio,
 )
 

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from backend.auth.models import Registration, Role
 from backend.care import service
+from backend.care.loading import load_protocols
 from backend.care.models import CareStep, StepState
-from backend.care.protocols import CONTENT_DIR, load_protocols
+from backend.care.protocols import CONTENT_DIR
 from backend.handbook.models import Pregnancy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

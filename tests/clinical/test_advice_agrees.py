@@ -27,8 +27,8 @@ from backend.contraception.eligibility import (
     NOT_OFFERED,
     WomanFacts,
     assess,
-    load_eligibility,
 )
+from backend.contraception.loading import load_eligibility
 from backend.reminders import rules as reminder_rules
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"

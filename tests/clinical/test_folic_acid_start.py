@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from backend.regimens.content import (
+from backend.regimens.folic_acid import (
     FOLIC_ACID_FILE,
     RegimenContentError,
     load_folic_acid,

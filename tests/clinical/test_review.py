@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from backend import review
-from backend.care.protocols import load_protocols
+from backend.care.loading import load_protocols
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from backend.contraception.benefits import BenefitRules, load_benefits
-from backend.contraception.eligibility import EligibilityTable, load_eligibility
+from backend.contraception.eligibility import EligibilityTable
+from backend.contraception.loading import load_eligibility
 
 
 @pytest.fixture(scope="session")

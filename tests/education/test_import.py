@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.auth.models import Role
-from backend.education import content, service
+from backend.education import lesson_files, service
 from backend.education.models import Lesson, LessonStatus, LessonVersion, VersionStatus
 
 LESSON_COUNT = 32
@@ -20,7 +20,7 @@ DANGER = Path("pregnancy") / "danger-signs"
 def tree(tmp_path: Path) -> Path:
     """A copy of content/lessons to change."""
     target = tmp_path / "lessons"
-    shutil.copytree(content.CONTENT_DIR, target)
+    shutil.copytree(lesson_files.CONTENT_DIR, target)
     return target
 
 

@@ -10,7 +10,7 @@ import yaml
 from flask import Flask
 
 from backend import regimens
-from backend.regimens.content import (
+from backend.regimens.folic_acid import (
     CONTENT_DIR,
     FOLIC_ACID_FILE,
     RegimenContentError,

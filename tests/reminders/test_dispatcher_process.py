@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as OrmSession
 from backend.access.models import Consent
 from backend.auth.models import Role, User
 from backend.db import Base, make_engine
-from backend.models import load_all
+from backend.model_registry import load_all
 from backend.reminders.models import Delivery, Notification, Reminder, ReminderStatus
 from tests.conftest import new_database
 
