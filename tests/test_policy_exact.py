@@ -209,3 +209,28 @@ def test_a_partner_reads_what_she_shared_and_nothing_else(victim, make_citizen):
     }
     assert answers == expected
     assert owner.get(f"pregnancies/{ids['pregnancy_id']}").json["gravidity"] is None
+
+
+# Reads without an id that need query arguments: the arguments a caller would send.
+LIST_QUERIES = {
+    "/api/v1/reports/monthly": "?district=330302&month=2026-11",
+    "/api/v1/indicators/education": "?from=2026-10-01&to=2026-10-31",
+    "/api/v1/indicators/reminders": "?from=2026-10-01&to=2026-10-31",
+}
+# Her own record that a newcomer does not have yet: exactly 404 (no folic-acid plan started).
+NOT_YET = {"/api/v1/me/regimens/folic-acid", "/api/v1/me/regimens/folic-acid/adherence"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_allowed_role_reads_the_lists_without_an_id(app, strangers, role):  # noqa: F811
+    """The other half of the table: a role a list or aggregate is for gets exactly 200 on it
+    (a bureau its own district's report), so a route that refuses its own users fails here."""
+    actor = strangers[role]
+    wrong = []
+    for method, rule in api_routes(app):
+        if method != "GET" or "<" in rule or role not in ALLOWED[(method, rule)].split():
+            continue
+        r = actor.get(rule.removeprefix("/api/v1/") + LIST_QUERIES.get(rule, ""))
+        if r.status_code != (404 if rule in NOT_YET else 200):
+            wrong.append((rule, r.status_code))
+    assert wrong == [], wrong
