@@ -28,7 +28,7 @@ def _noon(frozen_clock):
 
 
 def _steps(api):
-    return {s["code"]: s for s in api.get("me/schedule?page_size=100").json["items"]}
+    return {s["code"]: s for s in api.get("me/schedule?page_size=100&view=full").json["items"]}
 
 
 def test_booking_at_26_weeks_gets_a_catch_up_screening_due_within_days(citizen):

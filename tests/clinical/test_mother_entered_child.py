@@ -32,7 +32,7 @@ def _day(days_ago: int) -> str:
 
 def _codes(api, **params):
     query = "&".join(f"{k}={v}" for k, v in params.items())
-    body = api.get(f"me/schedule?page_size=100&{query}").json
+    body = api.get(f"me/schedule?page_size=100&view=full&{query}").json
     return {s["code"]: s for s in body["items"]}
 
 

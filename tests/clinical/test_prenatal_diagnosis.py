@@ -27,7 +27,7 @@ def _noon(frozen_clock):
 
 
 def _steps(api):
-    return {s["code"]: s for s in api.get("me/schedule?page_size=100").json["items"]}
+    return {s["code"]: s for s in api.get("me/schedule?page_size=100&view=full").json["items"]}
 
 
 def _lmp(weeks: int) -> str:

@@ -139,7 +139,7 @@ def test_the_review_sheet_is_generated_from_the_real_content(app, tmp_path: Path
 
 def test_the_api_says_per_step_and_per_advice_whether_its_rule_is_verified(citizen):
     citizen.post("me/children", {"sex": "female", "birth_date": dt.date.today().isoformat()})
-    steps = citizen.get("me/schedule?page_size=50").json["items"]
+    steps = citizen.get("me/schedule?page_size=50&view=full").json["items"]
     assert steps and all(s["source"]["verified"] is False for s in steps)
     methods = citizen.get("me/contraception").json["methods"]
     rated = [m for m in methods if m["reasons"]]
