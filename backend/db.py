@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, mapped_column, scoped_session, sessionmaker
+from sqlalchemy.orm import Session as OrmSession
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -81,7 +83,24 @@ class Base(DeclarativeBase):
     }
 
 
-Session = scoped_session(sessionmaker(expire_on_commit=False))
+# PostgreSQL: the engine of each unit of work that only reads (a GET), in autocommit mode, so a
+# read costs its statements and no BEGIN/COMMIT round trips (one statement under READ
+# COMMITTED sees one snapshot either way). A statement that may write or lock opens a real
+# transaction first (`_begin_before_writing`), so a read that writes stays atomic.
+_READERS: dict[Engine, Engine] = {}
+
+
+class UnitOfWorkSession(OrmSession):
+    """A session that reads through the autocommit engine while its unit of work only reads."""
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        bind = super().get_bind(*args, **kwargs)
+        if not _WRITES.get():
+            return _READERS.get(bind, bind)
+        return bind
+
+
+Session = scoped_session(sessionmaker(class_=UnitOfWorkSession, expire_on_commit=False))
 
 # SQLite: may this unit of work write? A deferred transaction that reads and then writes
 # cannot wait for the lock (SQLITE_BUSY at once, whatever the busy timeout), so a unit of work
@@ -115,13 +134,14 @@ def begin_reading(session: Any) -> None:
 
 
 def prepare_to_write(session: Any) -> None:
-    """Before the first write of a read-only unit of work: on SQLite, end the read transaction
-    (nothing was written, objects stay loaded) so the next one begins IMMEDIATE."""
+    """Before the first write of a read-only unit of work: end the read transaction (nothing
+    was written, objects stay loaded) so the next one begins IMMEDIATE on SQLite, and on a
+    connection in a real transaction (not the autocommit reader) on PostgreSQL."""
     if _WRITES.get():
         return
-    _WRITES.set(True)
     bind = session.get_bind()
-    if bind.dialect.name == "sqlite" and session.in_transaction():
+    _WRITES.set(True)
+    if (bind.dialect.name == "sqlite" or bind in _READERS.values()) and session.in_transaction():
         session.commit()
 
 
@@ -140,7 +160,11 @@ def make_engine(url: str, echo: bool = False, *, busy_timeout: float = 30.0) -> 
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": busy_timeout}
     else:
-        kwargs["pool_pre_ping"] = True
+        # No pre-ping (a `SELECT 1` round trip on every checkout, 12 % of a GET /me): a
+        # connection found dead answers 503 once, and SQLAlchemy then invalidates the whole
+        # pool (every connection older than the failure), so the next request reconnects;
+        # connections idle past a firewall's or server's timeout are replaced before it.
+        kwargs["pool_recycle"] = 1800
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 
@@ -160,7 +184,27 @@ def make_engine(url: str, echo: bool = False, *, busy_timeout: float = 30.0) -> 
         def _sqlite_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITES.get() else "BEGIN")
 
+    elif engine.dialect.name == "postgresql":
+        reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        event.listen(reader, "before_cursor_execute", _begin_before_writing)
+        _READERS[engine] = reader
     return engine
+
+
+# A statement that only reads and takes no row lock; anything else opens a transaction first.
+_READ_ONLY = re.compile(r"\s*(SELECT|SHOW)\b(?!.*\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY))", re.I | re.S)
+
+
+def _begin_before_writing(
+    conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+) -> None:
+    """On the autocommit reader: before a statement that may write or lock, BEGIN, so the
+    rest of the unit of work is one transaction that the request commits or rolls back."""
+    if _READ_ONLY.match(statement):
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi.info.transaction_status == 0:  # psycopg's TransactionStatus.IDLE
+        dbapi.execute("BEGIN")
 
 
 def init_app(app: Flask) -> None:

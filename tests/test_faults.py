@@ -127,3 +127,17 @@ def test_database_outage_answers_503_then_recovers_without_restart(proxied_datab
         r = call(base, "PATCH", "/api/v1/me", {"name": "恢复"}, token=token)
         assert r.status == 200 and r.json["name"] == "恢复"
         assert call(base, "GET", "/readyz").status == 200
+
+
+def test_a_pooled_connection_dropped_while_idle_is_replaced_without_an_error(proxied_database):
+    # No pool pre-ping (a round trip on every request): the first statement of a request that
+    # finds its connection dead is retried once on a new one (backend/auth).
+    url, proxy = proxied_database
+    with serve(url) as base:
+        token = sign_up(base, "13600000002")
+        assert call(base, "GET", "/api/v1/me", token=token).status == 200
+        proxy.cut()
+        proxy.restore()
+        for _ in range(3):
+            r = call(base, "GET", "/api/v1/me", token=token)
+            assert r.status == 200, (r.status, r.body[:300])

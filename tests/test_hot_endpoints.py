@@ -141,3 +141,19 @@ def test_the_schedule_written_directly_is_what_its_documented_schema_dumps(make_
         {"items": views, "page": 1, "page_size": 200, "total": len(views)}
     )
     assert dumped["items"] == body["items"]
+
+
+def test_the_schedule_page_and_its_total_come_in_one_query(make_citizen, count_queries):
+    api, _, _ = make_citizen()
+    _with_pregnancy(api)
+    everything = api.get("me/schedule?page_size=200").json
+    total = everything["total"]
+    assert total > 3
+    with count_queries() as page:
+        second = api.get("me/schedule?page=2&page_size=2").json
+    assert second["total"] == total
+    assert [s["id"] for s in second["items"]] == [s["id"] for s in everything["items"][2:4]]
+    # The token with its user, then the page with its window count.
+    assert len(page) == 2, page
+    past = api.get(f"me/schedule?page={total}&page_size=2").json
+    assert past["items"] == [] and past["total"] == total

@@ -550,36 +550,50 @@ def schedule(
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> tuple[list[CareStep], int]:
-    """A page of the person's steps (hers, her pregnancies', her children's), by date."""
-    subjects = subjects_of(session, person)
-    if subject_id is not None:
-        subjects = [s for s in subjects if s[1] == subject_id]
+    """A page of the person's steps (hers, her pregnancies', her children's), by date.
+
+    One query for the page and its total (a window count), her subjects as subqueries: the
+    round trips of a GET /me/schedule do not grow with her history."""
+    if subject_id is None:
+        mine = or_(
+            and_(CareStep.subject_kind == SubjectKind.WOMAN, CareStep.subject_id == person.id),
+            and_(
+                CareStep.subject_kind == SubjectKind.PREGNANCY,
+                CareStep.subject_id.in_(
+                    select(Pregnancy.id).where(Pregnancy.woman_id == person.id)
+                ),
+            ),
+            and_(
+                CareStep.subject_kind == SubjectKind.CHILD,
+                CareStep.subject_id.in_(
+                    select(Guardian.child_id).where(Guardian.user_id == person.id)
+                ),
+            ),
+        )
+    else:
+        subjects = [s for s in subjects_of(session, person) if s[1] == subject_id]
         if not subjects:
             raise invalid("subject", _l("No such record."))
-    by_kind: dict[str, list[uuid.UUID]] = {}
-    for kind, sid in subjects:
-        by_kind.setdefault(kind, []).append(sid)
-    stmt: Select[Any] = select(CareStep).where(
-        or_(
-            *(
-                and_(CareStep.subject_kind == k, CareStep.subject_id.in_(ids))
-                for k, ids in by_kind.items()
-            )
-        )
-    )
+        mine = and_(CareStep.subject_kind == subjects[0][0], CareStep.subject_id == subject_id)
+    stmt: Select[Any] = select(CareStep).where(mine)
     if status:
         stmt = stmt.where(or_(*(status_clause(s, today) for s in status)))
     if since is not None:
         stmt = stmt.where(CareStep.closes_on >= since)
     if until is not None:
         stmt = stmt.where(CareStep.opens_on <= until)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    steps = session.scalars(
-        stmt.order_by(CareStep.due_on, CareStep.opens_on, CareStep.code)
+    rows = session.execute(
+        stmt.add_columns(func.count().over().label("total"))
+        .order_by(CareStep.due_on, CareStep.opens_on, CareStep.code)
         .limit(page_size)
         .offset((page - 1) * page_size)
     ).all()
-    return list(steps), total
+    if rows:
+        return [row[0] for row in rows], int(rows[0].total)
+    if page == 1:
+        return [], 0
+    # Past the last page: the window count has no row to ride on.
+    return [], session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def get_step(session: Session, *, step_id: uuid.UUID) -> CareStep | None:

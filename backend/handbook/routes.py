@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -45,7 +46,15 @@ def _default_tz() -> str:
 
 
 def _cipher() -> FieldCipher:
-    return FieldCipher.from_config(current_app.config)
+    return _cipher_for(
+        current_app.config["FIELD_ENCRYPTION_KEY"], current_app.config.get("FIELD_LOOKUP_KEY")
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _cipher_for(keys: str, lookup_key: str | None) -> FieldCipher:
+    """Built once per key set, not on every GET /me (its keys are decoded and checked)."""
+    return FieldCipher(keys, lookup_key or None)
 
 
 def _etag(version: int) -> dict[str, str]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Date, String, case, cast, exists, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -115,39 +115,54 @@ def mask_national_id(value: str) -> str:
 
 
 def life_stages(session: Session, *, person: User, today: dt.date) -> list[stages.LifeStage]:
-    """The person's current life stages (two queries, whatever the number of records)."""
+    """The person's current life stages: her pregnancies and the children she is guardian of
+    in one query (one round trip of a GET /me), whatever the number of records."""
+    as_date, as_text = cast(null(), Date), cast(null(), String)
+    rows = session.execute(
+        union_all(
+            select(
+                literal("pregnancy").label("kind"),
+                Pregnancy.id,
+                Pregnancy.status.label("text_a"),
+                Pregnancy.edd.label("date_a"),
+                Pregnancy.ended_on.label("date_b"),
+                Pregnancy.end_kind.label("text_b"),
+                Pregnancy.ga_at_end_days.label("number"),
+            ).where(Pregnancy.woman_id == person.id),
+            select(
+                literal("child"),
+                Child.id,
+                Guardian.relation,
+                Child.birth_date,
+                as_date,
+                as_text,
+                case((Child.pregnancy_id.is_not(None), 1), else_=0),
+            )
+            .join(Guardian, Guardian.child_id == Child.id)
+            .where(Guardian.user_id == person.id),
+        )
+    ).all()
     pregnancies = [
         stages.PregnancyFacts(
             id=row.id,
-            status=row.status,
-            dating_lmp=dating.dating_lmp(row.edd),
-            delivered_on=row.ended_on
-            if is_birth_for_mother(row.status, row.end_kind, row.ga_at_end_days)
+            status=row.text_a,
+            dating_lmp=dating.dating_lmp(row.date_a),
+            delivered_on=row.date_b
+            if is_birth_for_mother(row.text_a, row.text_b, row.number)
             else None,
         )
-        for row in session.execute(
-            select(
-                Pregnancy.id,
-                Pregnancy.status,
-                Pregnancy.edd,
-                Pregnancy.ended_on,
-                Pregnancy.end_kind,
-                Pregnancy.ga_at_end_days,
-            ).where(Pregnancy.woman_id == person.id)
-        )
+        for row in rows
+        if row.kind == "pregnancy"
     ]
     children = [
         stages.ChildFacts(
             id=row.id,
-            birth_date=row.birth_date,
-            born_of_recorded_pregnancy=row.pregnancy_id is not None,
-            relation=row.relation,
+            birth_date=row.date_a,
+            born_of_recorded_pregnancy=bool(row.number),
+            relation=row.text_a,
         )
-        for row in session.execute(
-            select(Child.id, Child.birth_date, Child.pregnancy_id, Guardian.relation)
-            .join(Guardian, Guardian.child_id == Child.id)
-            .where(Guardian.user_id == person.id)
-        )
+        for row in rows
+        if row.kind == "child"
     ]
     facts = stages.PersonFacts(
         id=person.id, birth_date=person.birth_date, pregnancies=pregnancies, children=children
