@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from backend import create_app
 from backend.auth.models import User
 from backend.db import Base, Session, engine_of, prepare_to_write, write_intent
-from backend.models import load_all
+from backend.model_registry import load_all
 from tests.conftest import new_database
 from tests.live import PASSWORD
 
