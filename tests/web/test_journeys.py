@@ -309,7 +309,7 @@ def test_doctor_records_a_birth_defect_the_family_reads_it(desk_page, phone_page
     dialog.locator("[data-test=defect-timing]").click()
     page.get_by_role("option", name="产前超声").click()
     dialog.locator("[data-test=save-defect]").click()
-    expect(dialog.locator(".el-form-item__error")).to_be_visible()
+    expect(dialog.locator(".el-form-item__error")).to_contain_text("Q00")
     shot(page, "app-defect-invalid")
     # Q05: spina bifida, one of the monitored categories (content/surveillance), found on
     # ultrasound in the ongoing pregnancy.
