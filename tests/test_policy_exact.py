@@ -76,6 +76,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/me/contraception/facts"): C,
     ("GET", "/api/v1/me/export"): C,
     ("GET", "/api/v1/me/feed"): C,
+    ("GET", "/api/v1/me/home"): C,
     ("GET", "/api/v1/me/measurements"): C,
     ("POST", "/api/v1/me/measurements"): C,
     ("GET", "/api/v1/me/miniprogram-subscriptions"): C,

@@ -276,7 +276,8 @@ def test_bureau_opens_the_incidence_chart_and_downloads_the_csv(desk_page, shot)
     with page.expect_popup() as popup:
         page.locator("[data-test=monthly-report]").click()
     report = popup.value
-    expect(report.locator("body")).to_contain_text("出生缺陷发生率")
+    # The report computes twelve months of every indicator: give a loaded machine time.
+    expect(report.locator("body")).to_contain_text("出生缺陷发生率", timeout=60_000)
     report.close()
     page.get_by_role("button", name="English").click()  # the same screen in English
     expect(panel.get_by_role("heading")).to_contain_text("Birth-defect incidence")
