@@ -4,7 +4,7 @@ import Login from './views/Login.vue'
 import Layout from './Layout.vue'
 
 /** Each role's first screen. */
-export const HOME: Record<string, string> = { doctor: '/worklists', educator: '/lessons', admin: '/indicators' }
+export const HOME: Record<string, string> = { doctor: '/worklists', educator: '/lessons', admin: '/indicators', bureau: '/indicators' }
 
 export const router = createRouter({
   history: createWebHistory('/app/'),
@@ -22,7 +22,7 @@ export const router = createRouter({
         { path: 'lessons/new', name: 'lesson-new', component: () => import('./views/LessonEdit.vue'), meta: { roles: ['educator', 'admin'] } },
         { path: 'lessons/:id', name: 'lesson', component: () => import('./views/LessonEdit.vue'), meta: { roles: ['educator', 'admin'] } },
         { path: 'review', name: 'review', component: () => import('./views/Review.vue'), meta: { roles: ['educator', 'admin'] } },
-        { path: 'indicators', name: 'indicators', component: () => import('./views/Indicators.vue'), meta: { roles: ['admin'] } },
+        { path: 'indicators', name: 'indicators', component: () => import('./views/Indicators.vue'), meta: { roles: ['admin', 'bureau'] } },
         { path: 'institutions', name: 'institutions', component: () => import('./views/Institutions.vue'), meta: { roles: ['admin'] } },
         { path: 'audit', name: 'audit', component: () => import('./views/Audit.vue'), meta: { roles: ['admin'] } },
       ],

@@ -18,6 +18,7 @@ export const router = createRouter({
     { path: '/contraception', name: 'contraception', component: () => import('./views/Contraception.vue') },
     { path: '/benefits', name: 'benefits', component: () => import('./views/Benefits.vue') },
     { path: '/registration', name: 'registration', component: () => import('./views/Registration.vue') },
+    { path: '/records', name: 'records', component: () => import('./views/Records.vue') },
     { path: '/privacy', name: 'privacy', component: () => import('./views/Privacy.vue') },
     { path: '/:rest(.*)', redirect: '/' },
   ],

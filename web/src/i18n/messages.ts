@@ -42,13 +42,14 @@ const zh = {
     registration: '建册机构', registrationWhy: '在社区卫生服务中心建册后，那里的医生可以查看您的手册、为您安排随访。',
     registeredSince: '{date} 建册', leaveInstitution: '取消建册', chooseCentre: '选择建册机构',
     registerAt: '在「{name}」建册？该机构的医生将可以查看您的手册。', registered: '已建册', child: '孩子', children: '孩子', notes: '说明',
+    records: '孩子与妊娠记录', defects: '出生缺陷', noDefects: '没有出生缺陷记录', pregnancyOf: '妊娠（预产期 {edd}）',
     purpose: {
       care_by_institution: '允许建册机构的医生查看我的档案', reminders: '接收提醒', education: '接收健康教育',
       anonymous_statistics: '允许匿名统计',
     },
   },
   console: {
-    roles: { doctor: '医生', educator: '健康教育', admin: '管理员' },
+    roles: { doctor: '医生', educator: '健康教育', admin: '管理员', bureau: '卫生健康局' },
     nav: {
       worklists: '工作清单', patients: '患者', lessons: '课程', review: '待审核', reach: '阅读情况',
       indicators: '指标', institutions: '机构与人员', audit: '审计日志',
@@ -60,7 +61,7 @@ const zh = {
       enterResult: '录入结果', interpretation: '结论', gradeRisk: '评定风险', conditions: '高危因素（代码，逗号分隔）',
       note: '备注', redate: '超声核对孕周', eddUltrasound: '超声推算的预产期', birth: '记录分娩', loss: '记录妊娠终止',
       bornAt: '分娩时间', gaWeeks: '孕周（周）', gaDays: '孕周（天）', mode: '分娩方式', babies: '新生儿', sex: '性别',
-      weight: '体重 (g)', endedOn: '终止日期', endKind: '终止类型', birthDefect: '出生缺陷（待 #13 接口）',
+      weight: '体重 (g)', endedOn: '终止日期', endKind: '终止类型', kind: '项目', values: '数值',
       stepsOf: '共 {n} 项', search: '姓名或手机号', open: '打开', name: '姓名', phone: '手机号', age: '年龄',
       registeredAt: '建册日期', resultSaved: '结果已保存', riskSaved: '风险评估已保存', redated: '预产期已更新',
       birthSaved: '分娩已记录', lossSaved: '已记录', follow: '随访',
@@ -77,7 +78,28 @@ const zh = {
       education: '健康教育服务率', reminders: '提醒有效性', target: '目标 {n}%', rate: '服务率', eligible: '应服务人数',
       served: '已服务人数', suppressed: '<5', by: '分组', district: '区县', institution: '机构', month: '月份',
       csv: '导出 CSV', period: '时间段', kind: '类型', channel: '渠道', reminded: '提醒步骤', doneIn14: '14天内完成',
-      pending: '出生缺陷等指标待 #13 合并后接入',
+      indicator: '指标', group: '类别', targetCol: '目标', targetIs: '目标 {v}', total: '全市合计', unverified: '待临床审核',
+      numerator: '分子', denominator: '分母', numeratorShort: '例数', denominatorShort: '基数', source: '依据', met: '达标',
+      suppressedNote: '少于 {n} 例的格子显示为「<5」，以免识别到个人。', monthly: '月报', openReport: '打开月报', value: '率',
+      groups: {
+        surveillance: '出生缺陷监测', pregnancy: '孕产期', child: '儿童', service: '服务', folic_acid: '叶酸', newborn: '新生儿',
+        postpartum: '产后', pre_pregnancy: '孕前',
+      },
+    },
+    defect: {
+      record: '记录出生缺陷', tab: '出生缺陷', subject: '对象', category: '监测类别', fromCode: '按 ICD-10 编码自动判定',
+      diagnosedOn: '诊断日期', timing: '诊断时间', outcome: '结局', fromHandbook: '按手册记录', saved: '出生缺陷已记录',
+      diagnosis: '产前诊断结果', diagnosisSaved: '产前诊断结果已记录', procedure: '方法', test: '检测项目', result: '结果', finding: '所见',
+      timings: {
+        prenatal_ultrasound: '产前超声', prenatal_diagnosis: '产前诊断', at_birth: '出生时', within_7_days: '出生 7 天内',
+        within_42_days: '出生 42 天内',
+      },
+      outcomes: { live_birth: '活产', early_neonatal_death: '早期新生儿死亡', stillbirth: '死胎死产', termination: '终止妊娠', ongoing: '继续妊娠' },
+      procedures: {
+        amniocentesis: '羊膜腔穿刺', chorionic_villus_sampling: '绒毛取材', cordocentesis: '脐血穿刺', specialist_ultrasound: '系统超声会诊',
+        other: '其他',
+      },
+      results: { normal: '正常', abnormal: '异常', inconclusive: '未明确' },
     },
     admin: {
       institutions: '机构', staff: '人员', addInstitution: '新增机构', addStaff: '新增人员', kind: '类型',
@@ -133,13 +155,14 @@ const en: Messages = {
     registration: 'My health centre', registrationWhy: 'Once you register (建册) at a community health centre, its doctors can see your handbook and plan your visits.',
     registeredSince: 'since {date}', leaveInstitution: 'Leave', chooseCentre: 'Choose a centre',
     registerAt: 'Register at {name}? Its doctors will be able to see your handbook.', registered: 'Registered', child: 'Child', children: 'Children', notes: 'Notes',
+    records: 'Children & pregnancies', defects: 'Birth defects', noDefects: 'No birth defect recorded', pregnancyOf: 'Pregnancy (due {edd})',
     purpose: {
       care_by_institution: 'Doctors of my institution may see my handbook', reminders: 'Reminders', education: 'Health education',
       anonymous_statistics: 'Anonymous statistics',
     },
   },
   console: {
-    roles: { doctor: 'Doctor', educator: 'Educator', admin: 'Administrator' },
+    roles: { doctor: 'Doctor', educator: 'Educator', admin: 'Administrator', bureau: 'Health bureau' },
     nav: {
       worklists: 'Worklists', patients: 'Patients', lessons: 'Lessons', review: 'Review', reach: 'Reach',
       indicators: 'Indicators', institutions: 'Institutions & staff', audit: 'Audit log',
@@ -151,7 +174,7 @@ const en: Messages = {
       enterResult: 'Enter result', interpretation: 'Interpretation', gradeRisk: 'Grade risk', conditions: 'Conditions (codes, comma-separated)',
       note: 'Note', redate: 'Re-date by ultrasound', eddUltrasound: 'EDD from ultrasound', birth: 'Record birth', loss: 'Record loss',
       bornAt: 'Born at', gaWeeks: 'GA weeks', gaDays: 'GA days', mode: 'Delivery mode', babies: 'Babies', sex: 'Sex',
-      weight: 'Weight (g)', endedOn: 'Ended on', endKind: 'Kind', birthDefect: 'Birth defect (awaits #13)',
+      weight: 'Weight (g)', endedOn: 'Ended on', endKind: 'Kind', kind: 'Kind', values: 'Values',
       stepsOf: '{n} steps', search: 'Name or phone', open: 'Open', name: 'Name', phone: 'Phone', age: 'Age',
       registeredAt: 'Registered', resultSaved: 'Result saved', riskSaved: 'Risk grade saved', redated: 'EDD updated',
       birthSaved: 'Birth recorded', lossSaved: 'Recorded', follow: 'Follow-up',
@@ -168,7 +191,28 @@ const en: Messages = {
       education: 'Health-education service rate', reminders: 'Reminder effectiveness', target: 'Target {n}%', rate: 'Rate', eligible: 'Eligible',
       served: 'Served', suppressed: '<5', by: 'By', district: 'District', institution: 'Institution', month: 'Month',
       csv: 'Download CSV', period: 'Period', kind: 'Kind', channel: 'Channel', reminded: 'Reminded steps', doneIn14: 'Done within 14 days',
-      pending: 'Birth-defect indicators arrive with #13',
+      indicator: 'Indicator', group: 'Group', targetCol: 'Target', targetIs: 'Target {v}', total: 'Total', unverified: 'Not yet verified',
+      numerator: 'Numerator', denominator: 'Denominator', numeratorShort: 'Cases', denominatorShort: 'Base', source: 'Source', met: 'Met',
+      suppressedNote: 'Cells under {n} read "<5", so that no one can be recognised.', monthly: 'Monthly report', openReport: 'Open report', value: 'Rate',
+      groups: {
+        surveillance: 'Birth-defect surveillance', pregnancy: 'Pregnancy', child: 'Child', service: 'Service', folic_acid: 'Folic acid',
+        newborn: 'Newborn', postpartum: 'Postpartum', pre_pregnancy: 'Before pregnancy',
+      },
+    },
+    defect: {
+      record: 'Record birth defect', tab: 'Birth defects', subject: 'Subject', category: 'Category', fromCode: 'Derived from the ICD-10 code',
+      diagnosedOn: 'Diagnosed on', timing: 'Diagnosed', outcome: 'Outcome', fromHandbook: 'As in the handbook', saved: 'Birth defect recorded',
+      diagnosis: 'Prenatal diagnosis', diagnosisSaved: 'Prenatal diagnosis recorded', procedure: 'Procedure', test: 'Test', result: 'Result', finding: 'Finding',
+      timings: {
+        prenatal_ultrasound: 'Prenatal ultrasound', prenatal_diagnosis: 'Prenatal diagnosis', at_birth: 'At birth', within_7_days: 'Within 7 days',
+        within_42_days: 'Within 42 days',
+      },
+      outcomes: { live_birth: 'Live birth', early_neonatal_death: 'Early neonatal death', stillbirth: 'Stillbirth', termination: 'Termination', ongoing: 'Ongoing' },
+      procedures: {
+        amniocentesis: 'Amniocentesis', chorionic_villus_sampling: 'Chorionic villus sampling', cordocentesis: 'Cordocentesis',
+        specialist_ultrasound: 'Specialist ultrasound', other: 'Other',
+      },
+      results: { normal: 'Normal', abnormal: 'Abnormal', inconclusive: 'Inconclusive' },
     },
     admin: {
       institutions: 'Institutions', staff: 'Staff', addInstitution: 'Add institution', addStaff: 'Add staff', kind: 'Kind',

@@ -51,8 +51,8 @@ export function shortDateTime(iso: string | null | undefined): string {
   return new Date(iso).toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' })
 }
 
-/** Save a JSON or text answer as a file the browser downloads. */
-export function download(name: string, content: string, type = 'application/json'): void {
+/** Save a JSON or text answer (or a server's file) as a file the browser downloads. */
+export function download(name: string, content: BlobPart, type = 'application/json'): void {
   const url = URL.createObjectURL(new Blob([content], { type }))
   const a = document.createElement('a')
   a.href = url
