@@ -1,6 +1,6 @@
-"""Contraception and family benefits: WHO MEC eligibility as data with a pure engine
-(eligibility.py), IUD follow-up and removal windows, and leave and childcare-subsidy rules
-(benefits.py); service.py and routes.py wire them to her record."""
+"""Contraception: WHO MEC eligibility as data with a pure engine (eligibility.py) and IUD
+follow-up and removal windows; service.py and routes.py wire them to her record. Family benefits
+(leave, the childcare subsidy) are their own domain, `backend.benefits`."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from backend.api import Api
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Load and check the eligibility and benefit tables, register the blueprint."""
+    """Load and check the eligibility table, register the blueprint."""
     from backend.contraception import routes
-    from backend.contraception.benefits import load_benefits
     from backend.contraception.eligibility import load_eligibility
 
     app.extensions["contraception.table"] = load_eligibility()
-    app.extensions["contraception.benefits"] = load_benefits()
     api.register_blueprint(routes.blp)
     _register_exports(app)
 

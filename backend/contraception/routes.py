@@ -1,4 +1,4 @@
-"""Contraception advice for her stage (WHO MEC), methods and facts on record, family benefits."""
+"""Contraception advice for her stage (WHO MEC), methods and facts on record."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ from backend.contraception import service
 from backend.contraception.models import MethodRecord
 from backend.contraception.schemas import (
     AdviceSchema,
-    BenefitsQueryArgsSchema,
-    BenefitsSchema,
     FactsOutSchema,
     FactsSchema,
     MethodCreateSchema,
@@ -32,14 +30,14 @@ from backend.contraception.schemas import (
     MethodStopSchema,
 )
 from backend.db import Session
-from backend.errors import invalid
 from backend.i18n import _l, catalog_name
+from backend.localized import plain
 
 blp = Blueprint(
     "contraception",
     __name__,
     url_prefix="/api/v1",
-    description="Contraception guidance (WHO MEC 2015), IUD follow-up, leave and subsidies",
+    description="Contraception guidance (WHO MEC 2015) and IUD follow-up",
 )
 
 CITIZEN, DOCTOR = Role.CITIZEN, Role.DOCTOR
@@ -84,7 +82,7 @@ def _advice(person: User, *, full: bool) -> dict[str, Any]:
         today=ctx["today"],
         locale=catalog_name(get_locale()),
     )
-    body = service.plain(assessment, assessment.locale)
+    body = plain(assessment, assessment.locale)
     if not full:
         # Her view: the options and why; the doctor's view adds every matching row.
         for method in body["methods"]:
@@ -172,28 +170,3 @@ class StopMethod(MethodView):
         woman = session.get(User, record.woman_id)
         ctx = _ctx(woman)  # type: ignore[arg-type]
         return service.stop_method(session, record=record, ended_on=data["ended_on"], **ctx)
-
-
-@blp.route("/me/benefits")
-class MyBenefits(MethodView):
-    @blp.arguments(BenefitsQueryArgsSchema, location="query")
-    @blp.response(200, BenefitsSchema)
-    @login_required(CITIZEN)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Maternity, paternity and parental leave, nursing time and the childcare subsidy."""
-        user = _me()
-        planned = None
-        if "birth_date" in args or "child_order" in args:
-            if "birth_date" not in args:
-                raise invalid("birth_date", _l("Give the birth date with the child order."))
-            if "child_order" not in args:
-                raise invalid("child_order", _l("Give the child order with the birth date."))
-            planned = (args["birth_date"], args["child_order"])
-        return service.benefits(
-            Session(),
-            woman=user,
-            rules=current_app.extensions["contraception.benefits"],
-            today=clock.today(user.timezone, current_app.config["DEFAULT_TIMEZONE"]),
-            locale=catalog_name(get_locale()),
-            planned=planned,
-        )

@@ -9,17 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from backend.contraception.benefits import (
-    CONDITIONAL,
-    CONTENT_DIR,
-    SETTLED,
-    UNSETTLED,
-    BenefitRules,
-    BirthFacts,
-    build_benefits,
-    childcare_subsidy,
-    leave_for,
-)
+from backend.benefits.leave import BirthFacts, leave_for
+from backend.benefits.loading import build_benefits
+from backend.benefits.rules import CONDITIONAL, CONTENT_DIR, SETTLED, UNSETTLED, BenefitRules
+from backend.benefits.subsidy import childcare_subsidy
 from backend.contraception.reading import ContentError
 
 

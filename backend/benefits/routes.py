@@ -1,0 +1,51 @@
+"""Family benefits (leave, nursing time, the childcare subsidy) for her births and losses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_babel import get_locale
+
+from backend import clock
+from backend.api import Blueprint
+from backend.auth.models import Role
+from backend.auth.policy import login_required, signed_in_user
+from backend.benefits import service
+from backend.benefits.schemas import BenefitsQueryArgsSchema, BenefitsSchema
+from backend.db import Session
+from backend.errors import invalid
+from backend.i18n import _l, catalog_name
+
+blp = Blueprint(
+    "benefits",
+    __name__,
+    url_prefix="/api/v1",
+    description="Maternity, paternity and parental leave, nursing time and the childcare subsidy",
+)
+
+
+@blp.route("/me/benefits")
+class MyBenefits(MethodView):
+    @blp.arguments(BenefitsQueryArgsSchema, location="query")
+    @blp.response(200, BenefitsSchema)
+    @login_required(Role.CITIZEN)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Maternity, paternity and parental leave, nursing time and the childcare subsidy."""
+        user = signed_in_user()
+        planned = None
+        if "birth_date" in args or "child_order" in args:
+            if "birth_date" not in args:
+                raise invalid("birth_date", _l("Give the birth date with the child order."))
+            if "child_order" not in args:
+                raise invalid("child_order", _l("Give the child order with the birth date."))
+            planned = (args["birth_date"], args["child_order"])
+        return service.benefits(
+            Session(),
+            woman=user,
+            rules=current_app.extensions["benefits.rules"],
+            today=clock.today(user.timezone, current_app.config["DEFAULT_TIMEZONE"]),
+            locale=catalog_name(get_locale()),
+            planned=planned,
+        )
