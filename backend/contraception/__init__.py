@@ -11,34 +11,9 @@ from backend.api import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Load and check the eligibility table, register the blueprint."""
-    from backend.contraception import routes
+    from backend.contraception import exporters, routes
     from backend.contraception.eligibility import load_eligibility
 
     app.extensions["contraception.table"] = load_eligibility()
     api.register_blueprint(routes.blp)
-    _register_exports(app)
-
-
-def _register_exports(app: Flask) -> None:
-    """Her recorded facts and methods belong in her data export."""
-    from sqlalchemy import select
-
-    from backend import exports
-    from backend.contraception.models import ContraceptionFacts, MethodRecord
-
-    exports.register(
-        app,
-        "contraception_facts",
-        lambda s, u: s.scalars(
-            select(ContraceptionFacts).where(ContraceptionFacts.woman_id == u.id)
-        ),
-    )
-    exports.register(
-        app,
-        "contraception_methods",
-        lambda s, u: s.scalars(
-            select(MethodRecord)
-            .where(MethodRecord.woman_id == u.id)
-            .order_by(MethodRecord.started_on)
-        ),
-    )
+    exporters.register(app)

@@ -1,0 +1,44 @@
+"""What regimens hear: the handbook's pregnancy facts link, move, stop and complete folic acid.
+
+A receiver works in the sender's session and never commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from backend.handbook import signals
+from backend.regimens import service
+
+_connected = False
+
+
+def connect() -> None:
+    """Listen to the handbook once per process (blinker keeps weak references to functions)."""
+    global _connected
+    if _connected:
+        return
+    signals.pregnancy_created.connect(on_pregnancy_dated)
+    signals.pregnancy_redated.connect(on_pregnancy_dated)
+    signals.pregnancy_ended.connect(on_pregnancy_ended)
+    signals.birth_recorded.connect(on_birth)
+    _connected = True
+
+
+def on_pregnancy_dated(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) -> None:
+    service.follow_pregnancy(
+        session,
+        pregnancy=pregnancy,
+        content=current_app.extensions["regimens.folic_acid"],
+        default_tz=current_app.config["DEFAULT_TIMEZONE"],
+    )
+
+
+def on_pregnancy_ended(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) -> None:
+    service.stop_for_loss(session, pregnancy=pregnancy)
+
+
+def on_birth(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) -> None:
+    service.complete_at_birth(session, pregnancy=pregnancy)
