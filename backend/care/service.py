@@ -48,7 +48,6 @@ from backend.care.subjects import (
 )
 from backend.care.sync import (
     SyncReport,
-    delete_subject,
     reassign_child_steps,
     resync_all,
     sync,
@@ -82,7 +81,6 @@ __all__ = [
     "SyncReport",
     "assess_risk",
     "child_subject",
-    "delete_subject",
     "display_status",
     "get_step",
     "latest_risk",

@@ -292,12 +292,3 @@ def reassign_child_steps(session: Session, *, child: Child, successor_id: uuid.U
     ):
         step.person_id = successor_id
     session.flush()
-
-
-def delete_subject(session: Session, *, kind: str, subject_id: uuid.UUID) -> None:
-    """Remove a subject's steps (its record was deleted)."""
-    for step in session.scalars(
-        select(CareStep).where(CareStep.subject_kind == kind, CareStep.subject_id == subject_id)
-    ):
-        session.delete(step)
-    session.flush()

@@ -17,7 +17,7 @@ from backend.care.protocols import ProtocolSet
 from backend.contraception import eligibility
 from backend.contraception.models import ContraceptionFacts, MethodRecord
 from backend.db import utcnow
-from backend.errors import Conflict, NotFound, invalid
+from backend.errors import Conflict, invalid
 from backend.handbook import service as handbook_service
 from backend.handbook.models import EndKind, Pregnancy, PregnancyStatus
 from backend.i18n import _l
@@ -217,14 +217,6 @@ def stop_method(
         session, woman=woman, table=table, protocols=protocols, default_tz=default_tz, today=today
     )
     return record
-
-
-def get_method(session: Session, *, record_id: Any) -> MethodRecord:
-    """One method record or NotFound."""
-    row = session.get(MethodRecord, record_id)
-    if row is None:
-        raise NotFound(_l("No such record."))
-    return row
 
 
 def _plan_iud(

@@ -760,18 +760,6 @@ def update_child(
     return child
 
 
-def add_guardian(session: Session, *, child: Child, user: User, relation: str) -> Guardian:
-    """Make another person (a father, a grandparent) guardian of the child; idempotent."""
-    for guardian in child.guardians:
-        if guardian.user_id == user.id:
-            return guardian
-    guardian = Guardian(user_id=user.id, relation=relation)
-    child.guardians.append(guardian)
-    _touch(child)
-    _flush(session)
-    return guardian
-
-
 # --- the whole handbook: a doctor's view, the export, account deletion ------------------------
 
 
