@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from backend.access.models import Consent
@@ -23,6 +23,7 @@ from backend.auth.models import (
 from backend.db import LIKE_ESCAPE, escape_like, utcnow
 from backend.errors import Conflict, NotFound, invalid
 from backend.i18n import _l
+from backend.paging import paginate_rows
 
 # --- 建册: registrations at an institution ----------------------------------------------------
 
@@ -269,9 +270,7 @@ def _audit_select() -> Select[Any]:
 def _audit_page(
     session: Session, stmt: Select[Any], *, page: int, page_size: int
 ) -> tuple[list[tuple[AuditEvent, User | None, Institution | None]], int]:
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    return [tuple(r) for r in rows], total  # type: ignore[misc]
+    return paginate_rows(session, stmt, page=page, page_size=page_size)  # type: ignore[return-value]
 
 
 # --- the doctor's patients ----------------------------------------------------------------------
@@ -299,6 +298,5 @@ def list_patients(
                 User.phone.like(f"{text}%", escape=LIKE_ESCAPE),
             )
         )
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    rows, total = paginate_rows(session, stmt, page=page, page_size=page_size)
     return [(u, r) for u, r in rows], total

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.auth.models import User
@@ -20,6 +20,7 @@ from backend.care.subjects import Subject
 from backend.db import utcnow
 from backend.errors import InvalidInput, invalid
 from backend.i18n import _, _l
+from backend.paging import paginate
 
 # --- home measurements --------------------------------------------------------------------------
 
@@ -101,10 +102,5 @@ def measurements(
     stmt = select(Measurement).where(Measurement.person_id == person.id)
     if kind:
         stmt = stmt.where(Measurement.kind == kind)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(
-        stmt.order_by(Measurement.measured_at.desc(), Measurement.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return list(rows), total
+    stmt = stmt.order_by(Measurement.measured_at.desc(), Measurement.id)
+    return paginate(session, stmt, page=page, page_size=page_size)

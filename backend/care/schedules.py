@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from backend.auth.models import User
@@ -23,6 +23,7 @@ from backend.care.protocols import (
 from backend.errors import invalid
 from backend.handbook.models import Guardian, Pregnancy
 from backend.i18n import _l
+from backend.paging import paginate
 
 # --- reading schedules ------------------------------------------------------------------------
 
@@ -109,13 +110,8 @@ def schedule(
         stmt = stmt.where(CareStep.closes_on >= since)
     if until is not None:
         stmt = stmt.where(CareStep.opens_on <= until)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    steps = session.scalars(
-        stmt.order_by(CareStep.due_on, CareStep.opens_on, CareStep.code)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return list(steps), total
+    stmt = stmt.order_by(CareStep.due_on, CareStep.opens_on, CareStep.code)
+    return paginate(session, stmt, page=page, page_size=page_size)
 
 
 def get_step(session: Session, *, step_id: uuid.UUID) -> CareStep | None:

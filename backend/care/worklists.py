@@ -21,6 +21,7 @@ from backend.care.protocols import (
 )
 from backend.db import LIKE_ESCAPE, escape_like
 from backend.handbook.models import Pregnancy, PregnancyStatus
+from backend.paging import paginate_rows
 
 # --- doctors' worklists -------------------------------------------------------------------------
 
@@ -45,9 +46,7 @@ def _name_or_phone(q: str) -> Any:
 
 
 def _page(session: Session, stmt: Select[Any], page: int, page_size: int) -> tuple[list[Any], int]:
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    return [tuple(r) for r in rows], total
+    return paginate_rows(session, stmt, page=page, page_size=page_size)
 
 
 def _filters(

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,6 +35,7 @@ from backend.handbook.models import (
     Sex,
 )
 from backend.i18n import _l
+from backend.paging import paginate
 
 DATES_SOURCES = (DatingSource.LMP, DatingSource.EDD)
 
@@ -234,15 +235,12 @@ def list_pregnancies(
 ) -> tuple[list[Pregnancy], int]:
     """A page of the woman's pregnancies, the latest first, and their total."""
     where = Pregnancy.woman_id == woman.id
-    total = session.scalar(select(func.count()).select_from(Pregnancy).where(where)) or 0
-    items = session.scalars(
+    stmt = (
         select(Pregnancy)
         .where(where)
         .order_by(Pregnancy.edd.desc(), Pregnancy.created_at.desc(), Pregnancy.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return list(items), total
+    )
+    return paginate(session, stmt, page=page, page_size=page_size)
 
 
 @dataclass(frozen=True)
@@ -625,24 +623,13 @@ def list_children(
 ) -> tuple[list[Child], int]:
     """A page of the children the user is guardian of, the eldest first, and their total."""
     where = Guardian.user_id == guardian.id
-    total = (
-        session.scalar(
-            select(func.count())
-            .select_from(Child)
-            .join(Guardian, Guardian.child_id == Child.id)
-            .where(where)
-        )
-        or 0
-    )
-    items = session.scalars(
+    stmt = (
         select(Child)
         .join(Guardian, Guardian.child_id == Child.id)
         .where(where)
         .order_by(Child.birth_date, Child.birth_order, Child.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return list(items), total
+    )
+    return paginate(session, stmt, page=page, page_size=page_size)
 
 
 def _check_child_facts(data: Mapping[str, Any], *, today: dt.date) -> None:
