@@ -6,9 +6,7 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_babel import get_locale
 
-from backend import clock
 from backend.api import Blueprint
 from backend.auth.models import Role
 from backend.auth.policy import login_required, signed_in_user
@@ -16,7 +14,8 @@ from backend.benefits import service
 from backend.benefits.schemas import BenefitsQueryArgsSchema, BenefitsSchema
 from backend.db import Session
 from backend.errors import invalid
-from backend.i18n import _l, catalog_name
+from backend.i18n import _l
+from backend.preamble import request_locale, today_of
 
 blp = Blueprint(
     "benefits",
@@ -45,7 +44,7 @@ class MyBenefits(MethodView):
             Session(),
             woman=user,
             rules=current_app.extensions["benefits.rules"],
-            today=clock.today(user.timezone, current_app.config["DEFAULT_TIMEZONE"]),
-            locale=catalog_name(get_locale()),
+            today=today_of(user),
+            locale=request_locale(),
             planned=planned,
         )

@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_babel import get_locale
 from sqlalchemy import select
 
 from backend import clock
@@ -51,7 +50,8 @@ from backend.db import Session
 from backend.errors import invalid
 from backend.handbook import dating
 from backend.handbook import service as handbook_service
-from backend.i18n import _l, catalog_name
+from backend.i18n import _l
+from backend.preamble import default_tz, request_locale, today_of
 from backend.responses import conditional, json_response
 
 blp = Blueprint(
@@ -71,20 +71,8 @@ def _protocols() -> ProtocolSet:
     return current_app.extensions["care.protocols"]  # type: ignore[no-any-return]
 
 
-def _tz() -> str:
-    return str(current_app.config["DEFAULT_TIMEZONE"])
-
-
-def _locale() -> str:
-    return catalog_name(get_locale())
-
-
-def _today_for(person: User) -> Any:
-    return clock.today(person.timezone, _tz())
-
-
 def _views(steps: list[CareStep], today: Any, *, compact: bool = False) -> list[dict[str, Any]]:
-    protocols, locale = _protocols(), _locale()
+    protocols, locale = _protocols(), request_locale()
     return [
         service.step_view(s, protocols=protocols, locale=locale, today=today, compact=compact)
         for s in steps
@@ -92,7 +80,7 @@ def _views(steps: list[CareStep], today: Any, *, compact: bool = False) -> list[
 
 
 def _schedule_page(person: User, args: dict[str, Any]) -> Any:
-    today = _today_for(person)
+    today = today_of(person)
     status = args.get("status")
     steps, total = service.schedule(
         Session(),
@@ -150,7 +138,7 @@ def _detail(step: CareStep) -> dict[str, Any]:
     person = session.get(User, step.person_id)
     assert person is not None
     view = service.step_view(
-        step, protocols=_protocols(), locale=_locale(), today=_today_for(person), detail=True
+        step, protocols=_protocols(), locale=request_locale(), today=today_of(person), detail=True
     )
     view["results"] = list(
         session.scalars(
@@ -193,8 +181,8 @@ class StepResults(MethodView):
             step=step,
             actor=_me(),
             protocols=_protocols(),
-            default_tz=_tz(),
-            today=_today_for(person),
+            default_tz=default_tz(),
+            today=today_of(person),
             **data,  # type: ignore[arg-type]
         )
         return _detail(step)
@@ -215,8 +203,8 @@ class StepNotDone(MethodView):
             Session(),
             step=step,
             protocols=_protocols(),
-            default_tz=_tz(),
-            today=_today_for(person),
+            default_tz=default_tz(),
+            today=today_of(person),
             reason=data["reason"],
             done_on=data.get("done_on"),
             note=data.get("note"),  # type: ignore[arg-type]
@@ -259,8 +247,8 @@ class PregnancyRisk(MethodView):
             pregnancy=pregnancy,
             actor=_me(),
             protocols=_protocols(),
-            default_tz=_tz(),
-            today=_today_for(pregnancy.woman),
+            default_tz=default_tz(),
+            today=today_of(pregnancy.woman),
             colours=data["colours"],
             conditions=data["conditions"],
             assessed_on=data["assessed_on"],
@@ -287,7 +275,7 @@ class ChildCareOptions(MethodView):
             flags=data.get("flags"),
             anchors=None,
             protocols=_protocols(),
-            default_tz=_tz(),
+            default_tz=default_tz(),
         )
 
 
@@ -313,7 +301,7 @@ class PregnancyCareOptions(MethodView):
             flags=data["flags"],
             anchors=None,
             protocols=_protocols(),
-            default_tz=_tz(),
+            default_tz=default_tz(),
         )
 
 
@@ -325,7 +313,7 @@ class MyCareDates(MethodView):
     def put(self, data: dict[str, Any]) -> Any:
         """Record when you plan a pregnancy (or married): plans the pre-pregnancy checks."""
         user = _me()
-        today = _today_for(user)
+        today = today_of(user)
         plan, married = data.get("plan_date"), data.get("marriage_registration")
         if plan is not None and not today <= plan <= today + dt.timedelta(days=366):
             raise invalid("plan_date", _l("The planned date can be at most one year from today."))
@@ -338,7 +326,7 @@ class MyCareDates(MethodView):
             flags=None,
             anchors=data,
             protocols=_protocols(),
-            default_tz=_tz(),
+            default_tz=default_tz(),
         )
 
 
@@ -403,7 +391,7 @@ def _worklist_items(rows: list[tuple[CareStep, User]], today: Any) -> list[dict[
 
 
 def _worklist(finder: Any, args: dict[str, Any], *, dated: bool = True) -> dict[str, Any]:
-    today = clock.today(None, _tz())
+    today = clock.today(None, default_tz())
     extra = {"today": today} if dated else {}
     session, doctor = Session(), _me()
     rows, total = finder(session, doctor=doctor, **extra, **args)
@@ -459,7 +447,7 @@ class WorklistHighRisk(MethodView):
                 "pregnancy_id": pregnancy.id,
                 "edd": pregnancy.edd,
                 "gestational_age": dataclasses.asdict(
-                    dating.gestational_age(pregnancy.edd, _today_for(woman))
+                    dating.gestational_age(pregnancy.edd, today_of(woman))
                 ),
                 "risk": risk,
             }
@@ -477,7 +465,11 @@ class WorklistUngraded(MethodView):
         """Ongoing pregnancies past 13 weeks without a risk grade (late booking), oldest first."""
         session, doctor = Session(), _me()
         rows, total = service.worklist_ungraded(
-            session, doctor=doctor, today=clock.today(None, _tz()), protocols=_protocols(), **args
+            session,
+            doctor=doctor,
+            today=clock.today(None, default_tz()),
+            protocols=_protocols(),
+            **args,
         )
         audit(session, doctor, Action.READ, record_type="Worklist")
         items = [
@@ -486,7 +478,7 @@ class WorklistUngraded(MethodView):
                 "pregnancy_id": pregnancy.id,
                 "edd": pregnancy.edd,
                 "gestational_age": dataclasses.asdict(
-                    dating.gestational_age(pregnancy.edd, _today_for(woman))
+                    dating.gestational_age(pregnancy.edd, today_of(woman))
                 ),
             }
             for pregnancy, woman in rows

@@ -7,9 +7,7 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_babel import get_locale
 
-from backend import clock
 from backend.api import Blueprint
 from backend.auth.models import Role, User
 from backend.auth.policy import (
@@ -30,8 +28,9 @@ from backend.contraception.schemas import (
     MethodStopSchema,
 )
 from backend.db import Session
-from backend.i18n import _l, catalog_name
+from backend.i18n import _l
 from backend.localized import plain
+from backend.preamble import default_tz, request_locale, today_of
 
 blp = Blueprint(
     "contraception",
@@ -47,12 +46,11 @@ _me = signed_in_user  # the route's login_required mark guarantees one
 
 
 def _ctx(person: User) -> dict[str, Any]:
-    tz = current_app.config["DEFAULT_TIMEZONE"]
     return {
         "table": current_app.extensions["contraception.table"],
         "protocols": current_app.extensions["care.protocols"],
-        "default_tz": tz,
-        "today": clock.today(person.timezone, tz),
+        "default_tz": default_tz(),
+        "today": today_of(person),
     }
 
 
@@ -67,7 +65,7 @@ def _advice(person: User, *, full: bool) -> dict[str, Any]:
             "missing_facts": [],
             "questions": [],
             "edition": ctx["table"].edition,
-            "locale": catalog_name(get_locale()),
+            "locale": request_locale(),
             "current_methods": [],
             "status": "pregnant",
             "note": _l(
@@ -80,7 +78,7 @@ def _advice(person: User, *, full: bool) -> dict[str, Any]:
         woman=person,
         table=ctx["table"],
         today=ctx["today"],
-        locale=catalog_name(get_locale()),
+        locale=request_locale(),
     )
     body = plain(assessment, assessment.locale)
     if not full:

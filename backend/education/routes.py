@@ -6,12 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
-from flask_babel import get_locale
 from werkzeug.http import parse_etags
 
-from backend import clock
 from backend.api import Blueprint, PageArgsSchema, page
 from backend.auth.models import Role
 from backend.auth.policy import login_required, signed_in_user
@@ -38,7 +36,8 @@ from backend.education.schemas import (
     StageReachSchema,
 )
 from backend.errors import NotFound, PreconditionFailed
-from backend.i18n import _l, catalog_name
+from backend.i18n import _l
+from backend.preamble import default_tz, request_locale, today_of
 from backend.responses import conditional
 
 blp = Blueprint(
@@ -53,14 +52,6 @@ CITIZEN = Role.CITIZEN
 
 
 _me = signed_in_user  # the route's login_required mark guarantees one
-
-
-def _tz() -> str:
-    return str(current_app.config["DEFAULT_TIMEZONE"])
-
-
-def _locale() -> str:
-    return catalog_name(get_locale())
 
 
 def _lesson(lesson_id: uuid.UUID) -> Lesson:
@@ -225,7 +216,7 @@ class LessonReach(MethodView):
             lesson=_lesson(lesson_id),
             since=args.get("from_"),
             until=args.get("to"),
-            tz=_tz(),
+            tz=default_tz(),
         )
 
 
@@ -237,7 +228,7 @@ class StageReach(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Per life stage: published lessons, readers and completions (optionally in a period)."""
         return indicators.stage_reach(
-            Session(), since=args.get("from_"), until=args.get("to"), tz=_tz()
+            Session(), since=args.get("from_"), until=args.get("to"), tz=default_tz()
         )
 
 
@@ -251,7 +242,9 @@ class EducationRate(MethodView):
     @login_required(Role.ADMIN)
     def get(self, args: dict[str, Any]) -> Any:
         """The education service rate per institution and district, against the 95% target."""
-        return indicators.education_rate(Session(), since=args["from_"], until=args["to"], tz=_tz())
+        return indicators.education_rate(
+            Session(), since=args["from_"], until=args["to"], tz=default_tz()
+        )
 
 
 # --- readers ------------------------------------------------------------------------------------
@@ -273,8 +266,8 @@ class MyFeed(MethodView):
         sections, total = feed.feed(
             Session(),
             person=user,
-            today=clock.today(user.timezone, _tz()),
-            locale=_locale(),
+            today=today_of(user),
+            locale=request_locale(),
             **args,
         )
         return page(sections, total=total, page=args["page"], page_size=args["page_size"])
@@ -289,7 +282,7 @@ class LessonContent(MethodView):
         """A published lesson to read, in your language (or Chinese), with your progress."""
         session, user = Session(), _me()
         version = feed.readable(session, lesson_id=lesson_id, person=user)
-        return feed.lesson_view(session, version=version, person=user, locale=_locale())
+        return feed.lesson_view(session, version=version, person=user, locale=request_locale())
 
 
 @blp.route("/lessons/<uuid:lesson_id>/reads")

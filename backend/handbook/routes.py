@@ -28,6 +28,7 @@ from backend.handbook.schemas import (
     ProfileSchema,
 )
 from backend.i18n import _l
+from backend.preamble import default_tz
 
 blp = Blueprint("handbook", __name__, url_prefix="/api/v1", description="The family handbook")
 
@@ -38,10 +39,6 @@ CITIZEN_OR_DOCTOR = (Role.CITIZEN, Role.DOCTOR)
 
 
 _me = signed_in_user  # the route's login_required mark guarantees one
-
-
-def _default_tz() -> str:
-    return str(current_app.config["DEFAULT_TIMEZONE"])
 
 
 def _cipher() -> FieldCipher:
@@ -72,7 +69,7 @@ class Me(MethodView):
     def get(self) -> Any:
         """Your profile, with your current life stages."""
         session, user = Session(), _me()
-        body = service.profile(session, user=user, default_tz=_default_tz(), cipher=_cipher())
+        body = service.profile(session, user=user, default_tz=default_tz(), cipher=_cipher())
         return body, _etag(body.version)
 
     @blp.arguments(ProfileSchema)
@@ -85,9 +82,9 @@ class Me(MethodView):
         _check_if_match(user.version)
         cipher = _cipher()
         service.update_profile(
-            session, user=user, data=data, default_tz=_default_tz(), cipher=cipher
+            session, user=user, data=data, default_tz=default_tz(), cipher=cipher
         )
-        body = service.profile(session, user=user, default_tz=_default_tz(), cipher=cipher)
+        body = service.profile(session, user=user, default_tz=default_tz(), cipher=cipher)
         return body, _etag(body.version)
 
     @blp.response(204)
@@ -118,7 +115,7 @@ class MyPregnancies(MethodView):
         """Record a pregnancy from the LMP or from a given EDD."""
         user = _me()
         pregnancy = service.create_pregnancy(
-            Session(), woman=user, actor=user, data=data, default_tz=_default_tz()
+            Session(), woman=user, actor=user, data=data, default_tz=default_tz()
         )
         return pregnancy, _etag(pregnancy.version)
 
@@ -152,7 +149,7 @@ class PregnancyById(MethodView):
         pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
         _check_if_match(pregnancy.version)
         service.update_pregnancy(
-            Session(), pregnancy=pregnancy, actor=_me(), data=data, default_tz=_default_tz()
+            Session(), pregnancy=pregnancy, actor=_me(), data=data, default_tz=default_tz()
         )
         return pregnancy, _etag(pregnancy.version)
 
@@ -167,7 +164,7 @@ class PregnancyBirth(MethodView):
     def post(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Record the birth: closes the pregnancy and creates one child per baby."""
         pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
-        service.record_birth(Session(), pregnancy=pregnancy, data=data, default_tz=_default_tz())
+        service.record_birth(Session(), pregnancy=pregnancy, data=data, default_tz=default_tz())
         return pregnancy, _etag(pregnancy.version)
 
 
@@ -181,7 +178,7 @@ class PregnancyEnd(MethodView):
     def post(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Record that the pregnancy ended without a birth (loss or termination)."""
         pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
-        service.end_pregnancy(Session(), pregnancy=pregnancy, data=data, default_tz=_default_tz())
+        service.end_pregnancy(Session(), pregnancy=pregnancy, data=data, default_tz=default_tz())
         return pregnancy, _etag(pregnancy.version)
 
 
@@ -203,7 +200,7 @@ class MyChildren(MethodView):
     @login_required(Role.CITIZEN)
     def post(self, data: dict[str, Any]) -> Any:
         """Enter a child born before you joined; you become its guardian."""
-        child = service.create_child(Session(), guardian=_me(), data=data, default_tz=_default_tz())
+        child = service.create_child(Session(), guardian=_me(), data=data, default_tz=default_tz())
         return child, _etag(child.version)
 
 
@@ -234,6 +231,6 @@ class ChildById(MethodView):
         child = _child(child_id, Action.WRITE)
         _check_if_match(child.version)
         service.update_child(
-            Session(), child=child, actor=_me(), data=data, default_tz=_default_tz()
+            Session(), child=child, actor=_me(), data=data, default_tz=default_tz()
         )
         return child, _etag(child.version)

@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from backend import clock
 from backend.auth.models import User
 from backend.auth.security import FieldCipher, national_id_birth_date
+from backend.clock import person_today
 from backend.errors import Conflict, InvalidInput, PreconditionFailed, invalid
 from backend.handbook import dating, signals, stages
 from backend.handbook.models import (
@@ -41,11 +42,6 @@ DATES_SOURCES = (DatingSource.LMP, DatingSource.EDD)
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def person_today(person: User, default_tz: str) -> dt.date:
-    """Today's date in the person's own time zone."""
-    return clock.today(person.timezone, default_tz)
 
 
 def _nested_invalid(path: Sequence[str | int], message: Any) -> InvalidInput:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from backend import clock
 from backend.auth.models import User
+from backend.clock import person_today
 from backend.errors import Conflict, invalid
 from backend.handbook import dating
 from backend.handbook.models import Pregnancy, PregnancyStatus
@@ -53,11 +54,6 @@ QUIET_HOURS = _default_quiet_hours()
 # A plan further ahead than this is refused: the regimen would start in more than nine months.
 MAX_PLAN_AHEAD_YEARS = 1
 ONE_DAY = dt.timedelta(days=1)
-
-
-def person_today(person: User, default_tz: str) -> dt.date:
-    """Today's date in the person's own time zone."""
-    return clock.today(person.timezone, default_tz)
 
 
 # --- reading --------------------------------------------------------------------------------------
