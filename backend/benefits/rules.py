@@ -43,7 +43,6 @@ NOTE = "note"
 QUESTION_STATUSES = (CONDITIONAL, UNSETTLED, NOTE)
 MONTH_FIRSTS = ("birth_month", "month_after_birth")
 MONTH_LASTS = ("month_before_third_birthday", "month_of_third_birthday")
-MONTHS_PER_YEAR = 12
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9_-]*$")
 
 

@@ -10,15 +10,14 @@ from decimal import Decimal
 from backend.benefits.rules import (
     MONTH_FIRSTS,
     MONTH_LASTS,
-    MONTHS_PER_YEAR,
     BenefitRules,
     RuleVersion,
 )
-from backend.care.offsets import add_months
 from backend.contraception.reading import (
     Source,
     Text,
 )
+from backend.months import MONTHS_PER_YEAR, add_months, month_start, months_between
 
 # --- the childcare subsidy ---
 
@@ -57,10 +56,6 @@ class ChildcareSubsidy:
     versions: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
-def _month(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
 def childcare_subsidy(
     birth_date: dt.date, rules: BenefitRules, today: dt.date | None = None
 ) -> ChildcareSubsidy:
@@ -74,7 +69,7 @@ def childcare_subsidy(
     notes: list[str] = []
     verified = True
     per_year: int | None = None
-    birth_month = _month(birth_date)
+    birth_month = month_start(birth_date)
     first_of_life: dt.date | None = None  # the child's first subsidised month, before any cut-off
     for version in rules.of_kind("subsidy_rules"):
         (amount,) = version.of_kind("childcare_subsidy")
@@ -85,11 +80,11 @@ def childcare_subsidy(
         age_limit = amount.until_child_age.apply(birth_date)
         first = add_months(birth_month, 1 if prorata.first_month == MONTH_FIRSTS[1] else 0)
         first_of_life = first if first_of_life is None else min(first_of_life, first)
-        last = _month(age_limit)
+        last = month_start(age_limit)
         if prorata.last_month == MONTH_LASTS[0]:
             last = add_months(last, -1)
-        start = max(first, _month(version.effective_from))
-        end = min(last, _month(version.effective_to)) if version.effective_to else last
+        start = max(first, month_start(version.effective_from))
+        end = min(last, month_start(version.effective_to)) if version.effective_to else last
         month = start
         found = False
         while month <= end:
@@ -128,12 +123,12 @@ def childcare_subsidy(
     origin = first_of_life
     instalments: list[SubsidyInstalment] = []
     for year, group in itertools.groupby(
-        months, key=lambda m: _months_between(origin, m) // MONTHS_PER_YEAR + 1
+        months, key=lambda m: months_between(origin, m) // MONTHS_PER_YEAR + 1
     ):
         chunk = list(group)
         state = None
         if today is not None:
-            now = _month(today)
+            now = month_start(today)
             state = "past" if chunk[-1] < now else "future" if chunk[0] > now else "current"
         instalments.append(
             SubsidyInstalment(
@@ -147,7 +142,7 @@ def childcare_subsidy(
         )
     accrued_months = accrued_yuan = None
     if today is not None:
-        done = [m for m in months if m <= _month(today)]
+        done = [m for m in months if m <= month_start(today)]
         accrued_months = len(done)
         accrued_yuan = _yuan(sum((yuan_per_month[m] for m in done), Decimal(0)))
     return ChildcareSubsidy(
@@ -168,10 +163,6 @@ def childcare_subsidy(
         accrued_yuan=accrued_yuan,
         versions=tuple((v.table, v.version) for v in used),
     )
-
-
-def _months_between(start: dt.date, end: dt.date) -> int:
-    return (end.year - start.year) * MONTHS_PER_YEAR + end.month - start.month
 
 
 def _yuan(amount: Decimal) -> Decimal:

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from backend.months import add_years
+
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "dating"
 WEEK = 7  # days in a week: calendar arithmetic, not a clinical number
 
@@ -180,14 +182,6 @@ def assess_ultrasound(*, dates_edd: dt.date, scan_date: dt.date, ga_days: int) -
         band=band,
         exceeds=discrepancy > band.threshold_days,
     )
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    """The same calendar day `years` later (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def age_in_years(birth_date: dt.date, on: dt.date) -> int:
