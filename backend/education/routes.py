@@ -6,9 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
-from werkzeug.http import parse_etags
 
 from backend.api import Blueprint, PageArgsSchema, page
 from backend.auth.models import Role
@@ -35,7 +33,7 @@ from backend.education.schemas import (
     ReachQueryArgsSchema,
     StageReachSchema,
 )
-from backend.errors import NotFound, PreconditionFailed
+from backend.errors import NotFound
 from backend.i18n import _l
 from backend.preamble import default_tz, request_locale, today_of
 from backend.responses import conditional
@@ -61,16 +59,6 @@ def _lesson(lesson_id: uuid.UUID) -> Lesson:
     return lesson
 
 
-def _check_if_match(lesson: Lesson) -> None:
-    """An If-Match that names another version answers 412; no If-Match is allowed."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return
-    etags = parse_etags(header)
-    if not (etags.star_tag or etags.contains_weak(str(lesson.version))):
-        raise PreconditionFailed(_l("The record was changed meanwhile; reload it and try again."))
-
-
 def _detail(lesson: Lesson) -> tuple[dict[str, Any], int, dict[str, str]]:
     session = Session()
     published = service.published_version(session, lesson_id=lesson.id)
@@ -87,7 +75,7 @@ def _detail(lesson: Lesson) -> tuple[dict[str, Any], int, dict[str, str]]:
         "published_version": published.number if published else None,
         "current_version": service.current_version(session, lesson=lesson),
     }
-    return body, 200, {"ETag": f'"{lesson.version}"'}
+    return body, 200, blp.etag(lesson.version)
 
 
 # --- educators ---------------------------------------------------------------------------------
@@ -129,12 +117,12 @@ class LessonById(MethodView):
     @blp.response(200, LessonSchema)
     @blp.alt_response(403, description="The draft is someone else's")
     @blp.alt_response(409, description="The current version is in review")
-    @blp.alt_response(412, description="If-Match names another version")
+    @blp.checks_version
     @login_required(*EDITORS)
     def patch(self, data: dict[str, Any], lesson_id: uuid.UUID) -> Any:
         """Edit your draft; on a published, returned or retired lesson, start a new version."""
         lesson = _lesson(lesson_id)
-        _check_if_match(lesson)
+        blp.check_if_match(lesson.version)
         service.edit_lesson(Session(), lesson=lesson, actor=_me(), changes=data)
         return _detail(lesson)
 
