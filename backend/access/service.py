@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -300,3 +300,38 @@ def list_patients(
         )
     rows, total = paginate_rows(session, stmt, page=page, page_size=page_size)
     return [(u, r) for u, r in rows], total
+
+
+def event_view(
+    row: tuple[AuditEvent, User | None, Institution | None], *, full: bool
+) -> dict[str, Any]:
+    """An audit row as the access log shows it (`full`: with the owner, method, path, address)."""
+    event, actor, inst = row
+    body: dict[str, Any] = {
+        "id": event.id,
+        "at": event.at,
+        "action": event.action,
+        "record_type": event.record_type,
+        "record_id": event.record_id,
+        "actor_id": event.actor_id,
+        "actor_name": actor.name if actor else None,
+        "actor_role": event.actor_role,
+        "institution_name": inst.name if inst else None,
+    }
+    if full:
+        body |= {
+            "owner_id": event.owner_id,
+            "method": event.method,
+            "path": event.path,
+            "address": event.address,
+        }
+    return body
+
+
+def access_events(
+    session: Session, *, user: User
+) -> Iterator[tuple[AuditEvent, User | None, Institution | None]]:
+    """Every access to her records, newest first, read in batches (her export)."""
+    stmt = _audit_select().where(AuditEvent.owner_id == user.id).execution_options(yield_per=500)
+    for row in session.execute(stmt):
+        yield tuple(row)  # type: ignore[misc]

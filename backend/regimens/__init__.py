@@ -16,9 +16,10 @@ from backend.api import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Load the regimen file, register the blueprint and the handbook listeners."""
-    from backend.regimens import receivers, routes
+    from backend.regimens import exporters, receivers, routes
     from backend.regimens.content import load_folic_acid
 
     app.extensions["regimens.folic_acid"] = load_folic_acid(app.config.get("REGIMENS_DIR"))
     api.register_blueprint(routes.blp)
     receivers.connect()
+    exporters.register(app)
