@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOON = dt.datetime(2026, 6, 15, 12, 0, tzinfo=SHANGHAI)
-TODAY = NOON.date()
+from tests.conftest import TODAY
 
-
-@pytest.fixture(autouse=True)
-def _noon(frozen_clock):
-    frozen_clock(NOON)
+pytestmark = pytest.mark.usefixtures("at_noon")
 
 
 def test_leave_for_the_day_the_2021_rules_began(citizen):

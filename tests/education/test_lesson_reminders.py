@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from backend.reminders import rules, service
 from backend.reminders.models import Reminder
-from tests.education.conftest import NOON, TODAY, days, iso
+from tests.conftest import NOON, TODAY
+from tests.education.conftest import days, iso
 
 
 def test_new_lesson_reminds_only_those_who_asked_and_fit(make_citizen, publish, db, app):
