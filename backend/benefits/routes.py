@@ -13,8 +13,6 @@ from backend.auth.policy import login_required, signed_in_user
 from backend.benefits import service
 from backend.benefits.schemas import BenefitsQueryArgsSchema, BenefitsSchema
 from backend.db import Session
-from backend.errors import invalid
-from backend.i18n import _l
 from backend.preamble import request_locale, today_of
 
 blp = Blueprint(
@@ -33,13 +31,7 @@ class MyBenefits(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Maternity, paternity and parental leave, nursing time and the childcare subsidy."""
         user = signed_in_user()
-        planned = None
-        if "birth_date" in args or "child_order" in args:
-            if "birth_date" not in args:
-                raise invalid("birth_date", _l("Give the birth date with the child order."))
-            if "child_order" not in args:
-                raise invalid("child_order", _l("Give the child order with the birth date."))
-            planned = (args["birth_date"], args["child_order"])
+        planned = service.planned_birth(args)
         return service.benefits(
             Session(),
             woman=user,

@@ -4,6 +4,7 @@ birth) and the childcare subsidy of each child."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,9 +13,22 @@ from backend.auth.models import User
 from backend.benefits.leave import BirthFacts, leave_for
 from backend.benefits.rules import BenefitRules
 from backend.benefits.subsidy import childcare_subsidy
+from backend.errors import invalid
 from backend.handbook import service as handbook_service
 from backend.handbook.models import PregnancyStatus
+from backend.i18n import _l
 from backend.localized import plain
+
+
+def planned_birth(args: Mapping[str, Any]) -> tuple[dt.date, int] | None:
+    """The planned birth of the query: its date and child order, given together or not at all."""
+    if "birth_date" not in args and "child_order" not in args:
+        return None
+    if "birth_date" not in args:
+        raise invalid("birth_date", _l("Give the birth date with the child order."))
+    if "child_order" not in args:
+        raise invalid("child_order", _l("Give the child order with the birth date."))
+    return args["birth_date"], args["child_order"]
 
 
 def benefits(

@@ -8,16 +8,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from backend.auth.models import User
 from backend.care.models import (
     CareOptions,
 )
 from backend.care.protocols import (
     ProtocolSet,
 )
-from backend.care.subjects import Subject
+from backend.care.subjects import Subject, woman_subject
 from backend.care.sync import sync
 from backend.db import utcnow
-from backend.errors import InvalidInput
+from backend.errors import InvalidInput, invalid
 from backend.i18n import _l
 
 
@@ -88,3 +89,30 @@ def set_options(
     session.flush()
     sync(session, subject=subject, protocols=protocols, default_tz=default_tz)
     return options
+
+
+def set_care_dates(
+    session: Session,
+    *,
+    woman: User,
+    dates: Mapping[str, Any],
+    today: dt.date,
+    protocols: ProtocolSet,
+    default_tz: str,
+) -> CareOptions:
+    """Her planned pregnancy date (at most a year ahead) or marriage registration (not in the
+    future), which plan the pre-pregnancy checks."""
+    plan, married = dates.get("plan_date"), dates.get("marriage_registration")
+    if plan is not None and not today <= plan <= today + dt.timedelta(days=366):
+        raise invalid("plan_date", _l("The planned date can be at most one year from today."))
+    if married is not None and married > today:
+        raise invalid("marriage_registration", _l("This date cannot be in the future."))
+    return set_options(
+        session,
+        subject=woman_subject(woman),
+        vaccine_choices=None,
+        flags=None,
+        anchors=dates,
+        protocols=protocols,
+        default_tz=default_tz,
+    )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import uuid
 from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from sqlalchemy import select
 
 from backend import clock
 from backend.api import Blueprint, PageArgsSchema, page
@@ -23,7 +21,7 @@ from backend.auth.policy import (
     signed_in_user,
 )
 from backend.care import service
-from backend.care.models import CareResult, CareStep, StepWindowChange
+from backend.care.models import CareStep
 from backend.care.protocols import ProtocolSet
 from backend.care.schemas import (
     CareOptionsSchema,
@@ -47,10 +45,8 @@ from backend.care.schemas import (
     WorklistStepPageSchema,
 )
 from backend.db import Session
-from backend.errors import invalid
 from backend.handbook import dating
 from backend.handbook import service as handbook_service
-from backend.i18n import _l
 from backend.preamble import default_tz, request_locale, today_of
 from backend.responses import conditional, json_response
 
@@ -140,18 +136,7 @@ def _detail(step: CareStep) -> dict[str, Any]:
     view = service.step_view(
         step, protocols=_protocols(), locale=request_locale(), today=today_of(person), detail=True
     )
-    view["results"] = list(
-        session.scalars(
-            select(CareResult).where(CareResult.step_id == step.id).order_by(CareResult.recorded_at)
-        )
-    )
-    view["window_history"] = list(
-        session.scalars(
-            select(StepWindowChange)
-            .where(StepWindowChange.step_id == step.id)
-            .order_by(StepWindowChange.at)
-        )
-    )
+    view["results"], view["window_history"] = service.step_history(session, step=step)
     return view
 
 
@@ -313,18 +298,11 @@ class MyCareDates(MethodView):
     def put(self, data: dict[str, Any]) -> Any:
         """Record when you plan a pregnancy (or married): plans the pre-pregnancy checks."""
         user = _me()
-        today = today_of(user)
-        plan, married = data.get("plan_date"), data.get("marriage_registration")
-        if plan is not None and not today <= plan <= today + dt.timedelta(days=366):
-            raise invalid("plan_date", _l("The planned date can be at most one year from today."))
-        if married is not None and married > today:
-            raise invalid("marriage_registration", _l("This date cannot be in the future."))
-        return service.set_options(
+        return service.set_care_dates(
             Session(),
-            subject=service.woman_subject(user),
-            vaccine_choices=None,
-            flags=None,
-            anchors=data,
+            woman=user,
+            dates=data,
+            today=today_of(user),
             protocols=_protocols(),
             default_tz=default_tz(),
         )

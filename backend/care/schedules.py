@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from backend.auth.models import User
 from backend.care import engine
 from backend.care.models import (
+    CareResult,
     CareStep,
     StepState,
+    StepWindowChange,
     SubjectKind,
 )
 from backend.care.protocols import (
@@ -127,6 +129,21 @@ def get_step(session: Session, *, step_id: uuid.UUID) -> CareStep | None:
         owners = (step.person_id,)
     step.access_owners = owners  # type: ignore[attr-defined]
     return step
+
+
+def step_history(
+    session: Session, *, step: CareStep
+) -> tuple[list[CareResult], list[StepWindowChange]]:
+    """A step's results and the changes of its window, oldest first (two queries)."""
+    results = session.scalars(
+        select(CareResult).where(CareResult.step_id == step.id).order_by(CareResult.recorded_at)
+    ).all()
+    changes = session.scalars(
+        select(StepWindowChange)
+        .where(StepWindowChange.step_id == step.id)
+        .order_by(StepWindowChange.at)
+    ).all()
+    return list(results), list(changes)
 
 
 # --- presentation -------------------------------------------------------------------------------

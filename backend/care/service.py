@@ -15,6 +15,7 @@ from backend.care.measurements import (
     record_measurement,
 )
 from backend.care.options import (
+    set_care_dates,
     set_options,
 )
 from backend.care.results import (
@@ -33,6 +34,7 @@ from backend.care.schedules import (
     get_step,
     schedule,
     status_clause,
+    step_history,
     step_view,
     subjects_of,
 )
@@ -95,8 +97,10 @@ __all__ = [
     "resync_all",
     "risk_history",
     "schedule",
+    "set_care_dates",
     "set_options",
     "status_clause",
+    "step_history",
     "step_view",
     "subject_facts",
     "subjects_of",
