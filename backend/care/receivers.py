@@ -12,23 +12,20 @@ from flask import current_app
 from backend.care import options, subjects, sync
 from backend.handbook import signals
 
-_connected = False
-
 
 def connect() -> None:
-    """Listen to the handbook once per process (blinker keeps weak references to functions)."""
-    global _connected
-    if _connected:
-        return
-    signals.pregnancy_created.connect(on_pregnancy)
-    signals.pregnancy_redated.connect(on_pregnancy)
-    signals.birth_recorded.connect(on_birth)
-    signals.pregnancy_ended.connect(on_pregnancy)
-    signals.discharge_recorded.connect(on_discharge)
-    signals.child_added.connect(on_child)
-    signals.child_changed.connect(on_child)
-    signals.guardian_leaving.connect(on_guardian_leaving)
-    _connected = True
+    """Listen to the handbook; connecting again changes nothing (blinker keys receivers by id)."""
+    for signal, receiver in (
+        (signals.pregnancy_created, on_pregnancy),
+        (signals.pregnancy_redated, on_pregnancy),
+        (signals.birth_recorded, on_birth),
+        (signals.pregnancy_ended, on_pregnancy),
+        (signals.discharge_recorded, on_discharge),
+        (signals.child_added, on_child),
+        (signals.child_changed, on_child),
+        (signals.guardian_leaving, on_guardian_leaving),
+    ):
+        signal.connect(receiver)
 
 
 def on_pregnancy(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) -> None:

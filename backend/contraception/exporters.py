@@ -11,19 +11,7 @@ from backend.contraception.models import ContraceptionFacts, MethodRecord
 
 def register(app: Flask) -> None:
     """Her recorded facts and methods belong in her data export."""
-    exports.register(
-        app,
-        "contraception_facts",
-        lambda s, u: s.scalars(
-            select(ContraceptionFacts).where(ContraceptionFacts.woman_id == u.id)
-        ),
-    )
-    exports.register(
-        app,
-        "contraception_methods",
-        lambda s, u: s.scalars(
-            select(MethodRecord)
-            .where(MethodRecord.woman_id == u.id)
-            .order_by(MethodRecord.started_on)
-        ),
-    )
+    facts = select(ContraceptionFacts)
+    exports.register(app, "contraception_facts", exports.owned(facts, ContraceptionFacts.woman_id))
+    methods = select(MethodRecord).order_by(MethodRecord.started_on)
+    exports.register(app, "contraception_methods", exports.owned(methods, MethodRecord.woman_id))

@@ -11,10 +11,5 @@ from backend.education.models import LessonRead
 
 def register(app: Flask) -> None:
     """What she read belongs in her data export."""
-    exports.register(
-        app,
-        "lesson_reads",
-        lambda s, u: s.scalars(
-            select(LessonRead).where(LessonRead.user_id == u.id).order_by(LessonRead.read_at)
-        ),
-    )
+    reads = select(LessonRead).order_by(LessonRead.read_at)
+    exports.register(app, "lesson_reads", exports.owned(reads, LessonRead.user_id))

@@ -12,19 +12,16 @@ from flask import current_app
 from backend.handbook import signals
 from backend.regimens import service
 
-_connected = False
-
 
 def connect() -> None:
-    """Listen to the handbook once per process (blinker keeps weak references to functions)."""
-    global _connected
-    if _connected:
-        return
-    signals.pregnancy_created.connect(on_pregnancy_dated)
-    signals.pregnancy_redated.connect(on_pregnancy_dated)
-    signals.pregnancy_ended.connect(on_pregnancy_ended)
-    signals.birth_recorded.connect(on_birth)
-    _connected = True
+    """Listen to the handbook; connecting again changes nothing (blinker keys receivers by id)."""
+    for signal, receiver in (
+        (signals.pregnancy_created, on_pregnancy_dated),
+        (signals.pregnancy_redated, on_pregnancy_dated),
+        (signals.pregnancy_ended, on_pregnancy_ended),
+        (signals.birth_recorded, on_birth),
+    ):
+        signal.connect(receiver)
 
 
 def on_pregnancy_dated(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) -> None:

@@ -11,26 +11,9 @@ from backend.reminders.models import Notification, Reminder, ReminderPreference
 
 def register(app: Flask) -> None:
     """Her inbox, reminders and preferences belong in her data export."""
-    exports.register(
-        app,
-        "notifications",
-        lambda s, u: s.scalars(
-            select(Notification)
-            .where(Notification.user_id == u.id)
-            .order_by(Notification.created_at)
-        ),
-    )
-    exports.register(
-        app,
-        "reminders",
-        lambda s, u: s.scalars(
-            select(Reminder).where(Reminder.recipient_id == u.id).order_by(Reminder.fire_at)
-        ),
-    )
-    exports.register(
-        app,
-        "reminder_preferences",
-        lambda s, u: s.scalars(
-            select(ReminderPreference).where(ReminderPreference.user_id == u.id)
-        ),
-    )
+    inbox = select(Notification).order_by(Notification.created_at)
+    exports.register(app, "notifications", exports.owned(inbox, Notification.user_id))
+    planned = select(Reminder).order_by(Reminder.fire_at)
+    exports.register(app, "reminders", exports.owned(planned, Reminder.recipient_id))
+    prefs = select(ReminderPreference)
+    exports.register(app, "reminder_preferences", exports.owned(prefs, ReminderPreference.user_id))

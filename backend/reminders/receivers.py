@@ -14,17 +14,14 @@ from backend.regimens import service as regimen_service
 from backend.regimens import signals as regimen_signals
 from backend.reminders import rules, service
 
-_connected = False
-
 
 def connect() -> None:
-    """Listen to care and regimens once per process."""
-    global _connected
-    if _connected:
-        return
-    care_signals.schedule_changed.connect(on_schedule_changed)
-    regimen_signals.regimen_changed.connect(on_regimen_changed)
-    _connected = True
+    """Listen to care and regimens; connecting again changes nothing (receivers keyed by id)."""
+    for signal, receiver in (
+        (care_signals.schedule_changed, on_schedule_changed),
+        (regimen_signals.regimen_changed, on_regimen_changed),
+    ):
+        signal.connect(receiver)
 
 
 def on_schedule_changed(_sender: Any, *, session: Any, person_ids: Any, **_: Any) -> None:

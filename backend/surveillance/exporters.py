@@ -11,13 +11,9 @@ from backend.surveillance.models import BirthDefect, PrenatalDiagnosis
 
 def register(app: Flask) -> None:
     """Records about her and her babies belong in her data export."""
+    defects = select(BirthDefect)
+    exports.register(app, "birth_defects", exports.owned(defects, BirthDefect.woman_id))
+    diagnoses = select(PrenatalDiagnosis)
     exports.register(
-        app,
-        "birth_defects",
-        lambda s, u: s.scalars(select(BirthDefect).where(BirthDefect.woman_id == u.id)),
-    )
-    exports.register(
-        app,
-        "prenatal_diagnoses",
-        lambda s, u: s.scalars(select(PrenatalDiagnosis).where(PrenatalDiagnosis.woman_id == u.id)),
+        app, "prenatal_diagnoses", exports.owned(diagnoses, PrenatalDiagnosis.woman_id)
     )
