@@ -10,11 +10,14 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from apispec import BasePlugin
+from flask import request
 from flask_smorest.utils import prepare_response
 from marshmallow import fields, pre_load, validate
+from werkzeug.http import parse_etags
 
 from backend import content
 from backend.content.models import Measurements
+from backend.errors import PreconditionFailed
 from backend.i18n import _l
 
 # Dates and instants outside these bounds are typing mistakes or probes (0001-01-01,
@@ -288,6 +291,28 @@ class Blueprint(flask_smorest.Blueprint):
             kwargs.setdefault("content_type", PROBLEM_MEDIA_TYPE)
             kwargs.setdefault("schema", ProblemSchema)
         return super().alt_response(status_code, response, **kwargs)
+
+    def checks_version(self, func: Any) -> Any:
+        """Document the version check of a write: 412 when If-Match names another version (the
+        If-Match header and the ETag of the answer are documented by HttpConventionsPlugin)."""
+        return self.alt_response(412, description="If-Match names another version")(func)
+
+    @staticmethod
+    def etag(version: int) -> dict[str, str]:
+        """The ETag header of a record at `version`, for the client's next If-Match."""
+        return {"ETag": f'"{version}"'}
+
+    @staticmethod
+    def check_if_match(version: int) -> None:
+        """An If-Match that names another version answers 412; no If-Match is allowed."""
+        header = request.headers.get("If-Match")
+        if header is None:
+            return
+        etags = parse_etags(header)
+        if not (etags.star_tag or etags.contains_weak(str(version))):
+            raise PreconditionFailed(
+                _l("The record was changed meanwhile; reload it and try again.")
+            )
 
 
 def serve_swagger_ui_assets(app: Any) -> None:

@@ -6,6 +6,7 @@ Instants are UTC; "today" is always computed in a person's own time zone.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _frozen: dt.datetime | None = None
@@ -35,6 +36,18 @@ def zone(name: str | None, default: str = "Asia/Shanghai") -> ZoneInfo:
 def today(tz_name: str | None, default: str = "Asia/Shanghai") -> dt.date:
     """Today's date where the person lives."""
     return now().astimezone(zone(tz_name, default)).date()
+
+
+class HasTimezone(Protocol):
+    """A person (a `User`): anything with her own time-zone setting."""
+
+    @property
+    def timezone(self) -> str | None: ...
+
+
+def person_today(person: HasTimezone, default_tz: str) -> dt.date:
+    """Today's date in the person's own time zone (the default zone when she set none)."""
+    return today(person.timezone, default_tz)
 
 
 def is_valid_zone(name: str) -> bool:

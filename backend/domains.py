@@ -1,7 +1,8 @@
 """The domain packages, in registration order (also the tag order of the OpenAPI document).
 
 Dependencies point one way: auth ← handbook ← care ← reminders, regimens, education,
-contraception. A lower domain never imports a higher one; it sends a signal instead.
+contraception; handbook ← benefits. A lower domain never imports a higher one; it sends a signal
+instead.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from backend import (
     access,
     auth,
+    benefits,
     calendars,
     care,
     contraception,
@@ -32,6 +34,7 @@ DOMAINS = (
     access,
     reminders,
     contraception,
+    benefits,
     surveillance,
     indicators,
     home,

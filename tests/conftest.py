@@ -4,11 +4,13 @@ transaction per test, and a small HTTP client that speaks JSON and bearer tokens
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -255,6 +257,12 @@ def count_queries(app: Flask):
     return counter
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The instant most API tests stand at: a Monday noon in Shanghai, mid-month, mid-year.
+NOON = dt.datetime(2026, 6, 15, 12, 0, tzinfo=SHANGHAI)
+TODAY = NOON.date()
+
+
 @pytest.fixture
 def frozen_clock():
     """Pin backend.clock.now(); call with an aware datetime. Released after the test."""
@@ -262,3 +270,19 @@ def frozen_clock():
 
     yield clock.freeze
     clock.freeze(None)
+
+
+@pytest.fixture
+def at_noon(frozen_clock):
+    """Stand at NOON (use with `pytestmark = pytest.mark.usefixtures("at_noon")`); returns the
+    freezer, to move on from there."""
+    frozen_clock(NOON)
+    return frozen_clock
+
+
+@pytest.fixture
+def mum(make_citizen):
+    """A citizen, 林晓; returns (api, user_id), her phone on `api.phone`."""
+    api, user_id, phone = make_citizen("林晓")
+    api.phone = phone
+    return api, user_id

@@ -8,7 +8,8 @@ from backend.api import Api
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Register the blueprint."""
-    from backend.access import routes
+    """Register the blueprint and her export sections."""
+    from backend.access import exporters, routes
 
     api.register_blueprint(routes.blp)
+    exporters.register(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app
+from flask import current_app, stream_with_context
 from flask.views import MethodView
 
 from backend import exports
@@ -27,7 +27,7 @@ from backend.access.schemas import (
     RegistrationSchema,
 )
 from backend.api import Blueprint, PageArgsSchema, page
-from backend.auth.models import AuditEvent, Institution, Role, User
+from backend.auth.models import Role, User
 from backend.auth.policy import (
     Action,
     audit,
@@ -36,7 +36,7 @@ from backend.auth.policy import (
     signed_in_user,
 )
 from backend.auth.security import FieldCipher
-from backend.db import Session, utcnow
+from backend.db import Session
 from backend.handbook import service as handbook_service
 
 blp = Blueprint(
@@ -142,31 +142,6 @@ class MyConsents(MethodView):
         )
 
 
-def _event(
-    row: tuple[AuditEvent, User | None, Institution | None], *, full: bool
-) -> dict[str, Any]:
-    event, actor, inst = row
-    body: dict[str, Any] = {
-        "id": event.id,
-        "at": event.at,
-        "action": event.action,
-        "record_type": event.record_type,
-        "record_id": event.record_id,
-        "actor_id": event.actor_id,
-        "actor_name": actor.name if actor else None,
-        "actor_role": event.actor_role,
-        "institution_name": inst.name if inst else None,
-    }
-    if full:
-        body |= {
-            "owner_id": event.owner_id,
-            "method": event.method,
-            "path": event.path,
-            "address": event.address,
-        }
-    return body
-
-
 @blp.route("/me/access-log")
 class MyAccessLog(MethodView):
     @blp.arguments(PageArgsSchema, location="query")
@@ -175,7 +150,7 @@ class MyAccessLog(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Who viewed or changed my records (谁看过我的档案), newest first."""
         rows, total = service.access_log(Session(), user=_me(), **args)
-        return page([_event(r, full=False) for r in rows], total=total, **args)
+        return page([service.event_view(r, full=False) for r in rows], total=total, **args)
 
 
 @blp.route("/audit-log")
@@ -187,7 +162,7 @@ class AuditLog(MethodView):
         """The audit log of every access to health records by someone other than the owner."""
         paging = {"page": args.pop("page"), "page_size": args.pop("page_size")}
         rows, total = service.audit_log(Session(), **paging, **args)
-        return page([_event(r, full=True) for r in rows], total=total, **paging)
+        return page([service.event_view(r, full=True) for r in rows], total=total, **paging)
 
 
 @blp.route("/patients")
@@ -238,53 +213,12 @@ def _handbook(session: Any, person: User) -> dict[str, Any]:
     }
 
 
-def _regimens(session: Any, user: User) -> list[dict[str, Any]]:
-    """Her regimens with every daily check-in (two queries)."""
-    from sqlalchemy import select
-
-    from backend.regimens.models import CheckIn, Regimen
-
-    regimens = session.scalars(
-        select(Regimen).where(Regimen.user_id == user.id).order_by(Regimen.created_at)
-    ).all()
-    check_ins: dict[Any, list[dict[str, Any]]] = {r.id: [] for r in regimens}
-    if regimens:
-        for c in session.scalars(
-            select(CheckIn).where(CheckIn.regimen_id.in_(list(check_ins))).order_by(CheckIn.on)
-        ):
-            check_ins[c.regimen_id].append({"on": c.on.isoformat(), "taken": c.taken})
-    return [
-        {
-            "id": str(r.id),
-            "kind": r.kind,
-            "tier": r.tier,
-            "status": r.status,
-            "starts_on": r.starts_on.isoformat(),
-            "ends_on": r.ends_on.isoformat() if r.ends_on else None,
-            "check_ins": check_ins[r.id],
-        }
-        for r in regimens
-    ]
-
-
 @blp.route("/me/export")
 class MyExport(MethodView):
     @blp.response(200, ExportSchema)
     @login_required(CITIZEN)
     def get(self) -> Any:
         """Download everything the service holds about you, as JSON."""
-        session, user = Session(), _me()
-        cipher = FieldCipher.from_config(current_app.config)
-        rows, _ = service.access_log(session, user=user, page=1, page_size=10_000)
-        return {
-            "exported_at": utcnow(),
-            **_handbook(session, user),
-            "national_id": cipher.decrypt(user.national_id_cipher)
-            if user.national_id_cipher
-            else None,
-            "consents": service.consent_history(session, user=user),
-            "regimens": _regimens(session, user),
-            "partner_grants": service.list_partner_grants(session, user=user),
-            "access_log": [_event(r, full=False) for r in rows],
-            **exports.sections(current_app, session, user),
-        }
+        # Streamed section by section and row by row (backend/exports.py): no size limit.
+        chunks = exports.stream(current_app, Session(), _me())
+        return current_app.response_class(stream_with_context(chunks), mimetype="application/json")

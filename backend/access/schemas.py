@@ -167,3 +167,5 @@ class ExportSchema(Schema):
     contraception_facts = fields.List(fields.Dict())
     contraception_methods = fields.List(fields.Dict())
     lesson_reads = fields.List(fields.Dict())
+    birth_defects = fields.List(fields.Dict())
+    prenatal_diagnoses = fields.List(fields.Dict())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from backend.access.models import Consent
@@ -23,6 +23,7 @@ from backend.auth.models import (
 from backend.db import LIKE_ESCAPE, escape_like, utcnow
 from backend.errors import Conflict, NotFound, invalid
 from backend.i18n import _l
+from backend.paging import paginate_rows
 
 # --- 建册: registrations at an institution ----------------------------------------------------
 
@@ -269,9 +270,7 @@ def _audit_select() -> Select[Any]:
 def _audit_page(
     session: Session, stmt: Select[Any], *, page: int, page_size: int
 ) -> tuple[list[tuple[AuditEvent, User | None, Institution | None]], int]:
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    return [tuple(r) for r in rows], total  # type: ignore[misc]
+    return paginate_rows(session, stmt, page=page, page_size=page_size)  # type: ignore[return-value]
 
 
 # --- the doctor's patients ----------------------------------------------------------------------
@@ -299,6 +298,40 @@ def list_patients(
                 User.phone.like(f"{text}%", escape=LIKE_ESCAPE),
             )
         )
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    rows, total = paginate_rows(session, stmt, page=page, page_size=page_size)
     return [(u, r) for u, r in rows], total
+
+
+def event_view(
+    row: tuple[AuditEvent, User | None, Institution | None], *, full: bool
+) -> dict[str, Any]:
+    """An audit row as the access log shows it (`full`: with the owner, method, path, address)."""
+    event, actor, inst = row
+    body: dict[str, Any] = {
+        "id": event.id,
+        "at": event.at,
+        "action": event.action,
+        "record_type": event.record_type,
+        "record_id": event.record_id,
+        "actor_id": event.actor_id,
+        "actor_name": actor.name if actor else None,
+        "actor_role": event.actor_role,
+        "institution_name": inst.name if inst else None,
+    }
+    if full:
+        body |= {
+            "owner_id": event.owner_id,
+            "method": event.method,
+            "path": event.path,
+            "address": event.address,
+        }
+    return body
+
+
+def access_events(
+    session: Session, *, user: User
+) -> Iterator[tuple[AuditEvent, User | None, Institution | None]]:
+    """Every access to her records, newest first, read in batches (her export)."""
+    stmt = _audit_select().where(AuditEvent.owner_id == user.id).execution_options(yield_per=500)
+    for row in session.execute(stmt):
+        yield tuple(row)  # type: ignore[misc]

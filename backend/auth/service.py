@@ -29,7 +29,6 @@ from backend.db import begin_reading, prepare_to_write, utcnow
 from backend.errors import (
     Conflict,
     InvalidInput,
-    NotFound,
     TooManyRequests,
     UpstreamFailed,
     invalid,
@@ -239,15 +238,6 @@ def revoke(session: Session, *, token: str) -> None:
         session.flush()
 
 
-def revoke_all(session: Session, *, user: User) -> None:
-    """Revoke every token of a user (account deletion, password change)."""
-    for row in session.scalars(
-        select(AccessToken).where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
-    ):
-        row.revoked_at = utcnow()
-    session.flush()
-
-
 # --- mini-program log-in ----------------------------------------------------------------------
 
 
@@ -318,14 +308,6 @@ def list_institutions(session: Session, *, district_code: str | None = None) -> 
     if district_code:
         stmt = stmt.where(Institution.district_code == district_code)
     return list(session.scalars(stmt))
-
-
-def get_institution(session: Session, *, institution_id: uuid.UUID) -> Institution:
-    """One institution or NotFound."""
-    inst = session.get(Institution, institution_id)
-    if inst is None:
-        raise NotFound(_l("No such institution."))
-    return inst
 
 
 def list_staff(session: Session, *, institution_id: uuid.UUID | None = None) -> list[User]:

@@ -4,14 +4,14 @@ calendar arithmetic, so that a birth on 31 January plus one month lands on the l
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
 
+from backend.months import MONTHS_PER_YEAR, add_months
+
 # Calendar facts, not clinical numbers.
 DAYS_PER_WEEK = 7
-MONTHS_PER_YEAR = 12
 HOURS_PER_DAY = 24
 # Only used to compare offsets of mixed units when validating a window's order.
 _APPROX_DAYS_PER_MONTH = 30.4375
@@ -37,14 +37,6 @@ _UNITS = {
     "hours": "hours",
 }
 _TERM = re.compile(r"\s*([+-]?)\s*(\d+)\s*([A-Za-z]+)\s*")
-
-
-def add_months(date: dt.date, months: int) -> dt.date:
-    """`date` plus a number of calendar months, clamped to the last day of a shorter month."""
-    index = date.year * MONTHS_PER_YEAR + (date.month - 1) + months
-    year, month0 = divmod(index, MONTHS_PER_YEAR)
-    last = calendar.monthrange(year, month0 + 1)[1]
-    return dt.date(year, month0 + 1, min(date.day, last))
 
 
 @dataclass(frozen=True)

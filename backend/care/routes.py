@@ -8,8 +8,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_babel import get_locale
-from sqlalchemy import select
 
 from backend import clock
 from backend.api import Blueprint, PageArgsSchema, page
@@ -23,7 +21,7 @@ from backend.auth.policy import (
     signed_in_user,
 )
 from backend.care import service
-from backend.care.models import CareResult, CareStep, StepWindowChange
+from backend.care.models import CareStep
 from backend.care.protocols import ProtocolSet
 from backend.care.schemas import (
     CareOptionsSchema,
@@ -47,10 +45,9 @@ from backend.care.schemas import (
     WorklistStepPageSchema,
 )
 from backend.db import Session
-from backend.errors import invalid
 from backend.handbook import dating
 from backend.handbook import service as handbook_service
-from backend.i18n import _l, catalog_name
+from backend.preamble import default_tz, request_locale, today_of
 from backend.responses import conditional, json_response
 
 blp = Blueprint(
@@ -70,20 +67,8 @@ def _protocols() -> ProtocolSet:
     return current_app.extensions["care.protocols"]  # type: ignore[no-any-return]
 
 
-def _tz() -> str:
-    return str(current_app.config["DEFAULT_TIMEZONE"])
-
-
-def _locale() -> str:
-    return catalog_name(get_locale())
-
-
-def _today_for(person: User) -> Any:
-    return clock.today(person.timezone, _tz())
-
-
 def _views(steps: list[CareStep], today: Any, *, compact: bool = False) -> list[dict[str, Any]]:
-    protocols, locale = _protocols(), _locale()
+    protocols, locale = _protocols(), request_locale()
     return [
         service.step_view(s, protocols=protocols, locale=locale, today=today, compact=compact)
         for s in steps
@@ -91,7 +76,7 @@ def _views(steps: list[CareStep], today: Any, *, compact: bool = False) -> list[
 
 
 def _schedule_page(person: User, args: dict[str, Any]) -> Any:
-    today = _today_for(person)
+    today = today_of(person)
     status = args.get("status")
     steps, total = service.schedule(
         Session(),
@@ -149,20 +134,9 @@ def _detail(step: CareStep) -> dict[str, Any]:
     person = session.get(User, step.person_id)
     assert person is not None
     view = service.step_view(
-        step, protocols=_protocols(), locale=_locale(), today=_today_for(person), detail=True
+        step, protocols=_protocols(), locale=request_locale(), today=today_of(person), detail=True
     )
-    view["results"] = list(
-        session.scalars(
-            select(CareResult).where(CareResult.step_id == step.id).order_by(CareResult.recorded_at)
-        )
-    )
-    view["window_history"] = list(
-        session.scalars(
-            select(StepWindowChange)
-            .where(StepWindowChange.step_id == step.id)
-            .order_by(StepWindowChange.at)
-        )
-    )
+    view["results"], view["window_history"] = service.step_history(session, step=step)
     return view
 
 
@@ -192,8 +166,8 @@ class StepResults(MethodView):
             step=step,
             actor=_me(),
             protocols=_protocols(),
-            default_tz=_tz(),
-            today=_today_for(person),
+            default_tz=default_tz(),
+            today=today_of(person),
             **data,  # type: ignore[arg-type]
         )
         return _detail(step)
@@ -214,8 +188,8 @@ class StepNotDone(MethodView):
             Session(),
             step=step,
             protocols=_protocols(),
-            default_tz=_tz(),
-            today=_today_for(person),
+            default_tz=default_tz(),
+            today=today_of(person),
             reason=data["reason"],
             done_on=data.get("done_on"),
             note=data.get("note"),  # type: ignore[arg-type]
@@ -258,8 +232,8 @@ class PregnancyRisk(MethodView):
             pregnancy=pregnancy,
             actor=_me(),
             protocols=_protocols(),
-            default_tz=_tz(),
-            today=_today_for(pregnancy.woman),
+            default_tz=default_tz(),
+            today=today_of(pregnancy.woman),
             colours=data["colours"],
             conditions=data["conditions"],
             assessed_on=data["assessed_on"],
@@ -286,7 +260,7 @@ class ChildCareOptions(MethodView):
             flags=data.get("flags"),
             anchors=None,
             protocols=_protocols(),
-            default_tz=_tz(),
+            default_tz=default_tz(),
         )
 
 
@@ -312,7 +286,7 @@ class PregnancyCareOptions(MethodView):
             flags=data["flags"],
             anchors=None,
             protocols=_protocols(),
-            default_tz=_tz(),
+            default_tz=default_tz(),
         )
 
 
@@ -324,20 +298,13 @@ class MyCareDates(MethodView):
     def put(self, data: dict[str, Any]) -> Any:
         """Record when you plan a pregnancy (or married): plans the pre-pregnancy checks."""
         user = _me()
-        today = _today_for(user)
-        plan, married = data.get("plan_date"), data.get("marriage_registration")
-        if plan is not None and not today <= plan <= dating.latest_plan_date(today):
-            raise invalid("plan_date", _l("The planned date can be at most one year from today."))
-        if married is not None and married > today:
-            raise invalid("marriage_registration", _l("This date cannot be in the future."))
-        return service.set_options(
+        return service.set_care_dates(
             Session(),
-            subject=service.woman_subject(user),
-            vaccine_choices=None,
-            flags=None,
-            anchors=data,
+            woman=user,
+            dates=data,
+            today=today_of(user),
             protocols=_protocols(),
-            default_tz=_tz(),
+            default_tz=default_tz(),
         )
 
 
@@ -402,7 +369,7 @@ def _worklist_items(rows: list[tuple[CareStep, User]], today: Any) -> list[dict[
 
 
 def _worklist(finder: Any, args: dict[str, Any], *, dated: bool = True) -> dict[str, Any]:
-    today = clock.today(None, _tz())
+    today = clock.today(None, default_tz())
     extra = {"today": today} if dated else {}
     session, doctor = Session(), _me()
     rows, total = finder(session, doctor=doctor, **extra, **args)
@@ -458,7 +425,7 @@ class WorklistHighRisk(MethodView):
                 "pregnancy_id": pregnancy.id,
                 "edd": pregnancy.edd,
                 "gestational_age": dataclasses.asdict(
-                    dating.gestational_age(pregnancy.edd, _today_for(woman))
+                    dating.gestational_age(pregnancy.edd, today_of(woman))
                 ),
                 "risk": risk,
             }
@@ -476,7 +443,11 @@ class WorklistUngraded(MethodView):
         """Ongoing pregnancies past 13 weeks without a risk grade (late booking), oldest first."""
         session, doctor = Session(), _me()
         rows, total = service.worklist_ungraded(
-            session, doctor=doctor, today=clock.today(None, _tz()), protocols=_protocols(), **args
+            session,
+            doctor=doctor,
+            today=clock.today(None, default_tz()),
+            protocols=_protocols(),
+            **args,
         )
         audit(session, doctor, Action.READ, record_type="Worklist")
         items = [
@@ -485,7 +456,7 @@ class WorklistUngraded(MethodView):
                 "pregnancy_id": pregnancy.id,
                 "edd": pregnancy.edd,
                 "gestational_age": dataclasses.asdict(
-                    dating.gestational_age(pregnancy.edd, _today_for(woman))
+                    dating.gestational_age(pregnancy.edd, today_of(woman))
                 ),
             }
             for pregnancy, woman in rows

@@ -1,4 +1,4 @@
-"""Contraception advice for her stage (WHO MEC), methods and facts on record, family benefits."""
+"""Contraception advice for her stage (WHO MEC), methods and facts on record."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_babel import get_locale
 
-from backend import clock
 from backend.api import Blueprint
 from backend.auth.models import Role, User
 from backend.auth.policy import (
@@ -23,8 +21,6 @@ from backend.contraception import service
 from backend.contraception.models import MethodRecord
 from backend.contraception.schemas import (
     AdviceSchema,
-    BenefitsQueryArgsSchema,
-    BenefitsSchema,
     FactsOutSchema,
     FactsSchema,
     MethodCreateSchema,
@@ -32,14 +28,15 @@ from backend.contraception.schemas import (
     MethodStopSchema,
 )
 from backend.db import Session
-from backend.errors import invalid
-from backend.i18n import _l, catalog_name
+from backend.i18n import _l
+from backend.localized import plain
+from backend.preamble import default_tz, request_locale, today_of
 
 blp = Blueprint(
     "contraception",
     __name__,
     url_prefix="/api/v1",
-    description="Contraception guidance (WHO MEC 2015), IUD follow-up, leave and subsidies",
+    description="Contraception guidance (WHO MEC 2015) and IUD follow-up",
 )
 
 CITIZEN, DOCTOR = Role.CITIZEN, Role.DOCTOR
@@ -49,12 +46,11 @@ _me = signed_in_user  # the route's login_required mark guarantees one
 
 
 def _ctx(person: User) -> dict[str, Any]:
-    tz = current_app.config["DEFAULT_TIMEZONE"]
     return {
         "table": current_app.extensions["contraception.table"],
         "protocols": current_app.extensions["care.protocols"],
-        "default_tz": tz,
-        "today": clock.today(person.timezone, tz),
+        "default_tz": default_tz(),
+        "today": today_of(person),
     }
 
 
@@ -69,7 +65,7 @@ def _advice(person: User, *, full: bool) -> dict[str, Any]:
             "missing_facts": [],
             "questions": [],
             "edition": ctx["table"].edition,
-            "locale": catalog_name(get_locale()),
+            "locale": request_locale(),
             "current_methods": [],
             "status": "pregnant",
             "note": _l(
@@ -82,9 +78,9 @@ def _advice(person: User, *, full: bool) -> dict[str, Any]:
         woman=person,
         table=ctx["table"],
         today=ctx["today"],
-        locale=catalog_name(get_locale()),
+        locale=request_locale(),
     )
-    body = service.plain(assessment, assessment.locale)
+    body = plain(assessment, assessment.locale)
     if not full:
         # Her view: the options and why; the doctor's view adds every matching row.
         for method in body["methods"]:
@@ -172,28 +168,3 @@ class StopMethod(MethodView):
         woman = session.get(User, record.woman_id)
         ctx = _ctx(woman)  # type: ignore[arg-type]
         return service.stop_method(session, record=record, ended_on=data["ended_on"], **ctx)
-
-
-@blp.route("/me/benefits")
-class MyBenefits(MethodView):
-    @blp.arguments(BenefitsQueryArgsSchema, location="query")
-    @blp.response(200, BenefitsSchema)
-    @login_required(CITIZEN)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Maternity, paternity and parental leave, nursing time and the childcare subsidy."""
-        user = _me()
-        planned = None
-        if "birth_date" in args or "child_order" in args:
-            if "birth_date" not in args:
-                raise invalid("birth_date", _l("Give the birth date with the child order."))
-            if "child_order" not in args:
-                raise invalid("child_order", _l("Give the child order with the birth date."))
-            planned = (args["birth_date"], args["child_order"])
-        return service.benefits(
-            Session(),
-            woman=user,
-            rules=current_app.extensions["contraception.benefits"],
-            today=clock.today(user.timezone, current_app.config["DEFAULT_TIMEZONE"]),
-            locale=catalog_name(get_locale()),
-            planned=planned,
-        )

@@ -1,4 +1,4 @@
-"""Bodies for contraception advice, recorded facts and methods, and family benefits."""
+"""Bodies for contraception advice, recorded facts and methods."""
 
 from __future__ import annotations
 
@@ -81,23 +81,3 @@ class AdviceSchema(Schema):
     current_methods = fields.List(fields.Nested(MethodSchema))
     status = fields.String(metadata={"description": "assessed | pregnant (nothing to rate yet)"})
     note = fields.String(metadata={"description": "Why there are no methods, when there are none."})
-
-
-class BenefitsQueryArgsSchema(Schema):
-    birth_date = fields.Date(metadata={"description": "A planned or past birth to compute."})
-    child_order = fields.Integer(validate=validate.Range(min=1, max=10))
-
-
-class BenefitsSchema(Schema):
-    events = fields.List(
-        fields.Dict(),
-        metadata={"description": "Each birth or loss on record with its leave (days and dates)."},
-    )
-    children = fields.List(
-        fields.Dict(),
-        metadata={"description": "Each child with the national childcare subsidy due."},
-    )
-    planned = fields.Dict(
-        allow_none=True,
-        metadata={"description": "The leave and subsidy of the birth given in the query."},
-    )

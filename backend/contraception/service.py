@@ -4,9 +4,7 @@ and the leave and childcare subsidy for each birth or loss on record."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import decimal
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,11 +14,10 @@ from sqlalchemy.orm import Session
 from backend.auth.models import User
 from backend.care import service as care_service
 from backend.care.protocols import ProtocolSet
-from backend.contraception import benefits as benefit_rules
 from backend.contraception import eligibility
 from backend.contraception.models import ContraceptionFacts, MethodRecord
 from backend.db import utcnow
-from backend.errors import Conflict, NotFound, invalid
+from backend.errors import Conflict, invalid
 from backend.handbook import service as handbook_service
 from backend.handbook.models import EndKind, Pregnancy, PregnancyStatus
 from backend.i18n import _l
@@ -222,14 +219,6 @@ def stop_method(
     return record
 
 
-def get_method(session: Session, *, record_id: Any) -> MethodRecord:
-    """One method record or NotFound."""
-    row = session.get(MethodRecord, record_id)
-    if row is None:
-        raise NotFound(_l("No such record."))
-    return row
-
-
 def _plan_iud(
     session: Session,
     *,
@@ -270,110 +259,3 @@ def _plan_iud(
         protocols=protocols,
         default_tz=default_tz,
     )
-
-
-# --- family benefits ---------------------------------------------------------------------------
-
-
-def plain(value: Any, locale: str) -> Any:
-    """A result of the pure engines as JSON-ready data, texts in her locale."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name), locale) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        if value and set(value) <= {"zh_CN", "en"}:
-            return value.get(locale) or value.get("zh_CN")
-        return {str(k): plain(v, locale) for k, v in value.items()}
-    if isinstance(value, list | tuple | frozenset | set):
-        return [plain(v, locale) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    return value
-
-
-def benefits(
-    session: Session,
-    *,
-    woman: User,
-    rules: benefit_rules.BenefitRules,
-    today: dt.date,
-    locale: str,
-    planned: tuple[dt.date, int] | None = None,
-) -> dict[str, Any]:
-    """Leave for every birth or loss on record (or a planned birth), and each child's subsidy."""
-    pregnancies, children = handbook_service.all_records(session, person=woman)
-    events: list[dict[str, Any]] = []
-    for p in sorted(pregnancies, key=lambda p: p.ended_on or dt.date.max):
-        if p.ended_on is None or p.status == PregnancyStatus.ONGOING:
-            continue
-        if p.status == PregnancyStatus.DELIVERED:
-            earlier = len({c.birth_date for c in children if c.birth_date < p.ended_on})
-            facts = benefit_rules.BirthFacts(
-                date=p.ended_on,
-                child_order=earlier + 1,
-                babies=max(len(p.children), 1),
-                caesarean=p.delivery_mode == "caesarean",
-            )
-            event = "birth"
-        else:
-            # A stillbirth too: no live baby, so no nursing time or parental leave; the bands of
-            # pregnancy_loss decide, and at 28 weeks or more they say it is unsettled (issue 9).
-            facts = benefit_rules.BirthFacts(
-                date=p.ended_on, loss_ga_weeks=(p.ga_at_end_days or 0) // 7
-            )
-            event = "loss"
-        events.append(
-            {
-                "event": event,
-                "pregnancy_id": str(p.id),
-                "date": p.ended_on.isoformat(),
-                "leave": plain(benefit_rules.leave_for(facts, rules), locale),
-            }
-        )
-    for child in children:
-        if child.pregnancy_id is not None:
-            continue  # its birth is on record with its pregnancy above
-        same_day = [c for c in children if c.birth_date == child.birth_date]
-        if child is not min(same_day, key=lambda c: (c.birth_order, str(c.id))):
-            continue  # twins entered one by one: one birth
-        earlier = len({c.birth_date for c in children if c.birth_date < child.birth_date})
-        facts = benefit_rules.BirthFacts(
-            date=child.birth_date, child_order=earlier + 1, babies=len(same_day)
-        )
-        events.append(
-            {
-                "event": "birth",
-                "pregnancy_id": None,
-                "date": child.birth_date.isoformat(),
-                "leave": plain(benefit_rules.leave_for(facts, rules), locale),
-            }
-        )
-    events.sort(key=lambda e: e["date"])
-    result: dict[str, Any] = {
-        "events": events,
-        "children": [
-            {
-                "child_id": str(c.id),
-                "name": c.name,
-                "birth_date": c.birth_date.isoformat(),
-                "childcare_subsidy": plain(
-                    benefit_rules.childcare_subsidy(c.birth_date, rules, today), locale
-                ),
-            }
-            for c in children
-        ],
-        "planned": None,
-    }
-    if planned is not None:
-        birth_date, child_order = planned
-        facts = benefit_rules.BirthFacts.planned(birth_date, child_order)
-        result["planned"] = {
-            "birth_date": birth_date.isoformat(),
-            "child_order": child_order,
-            "leave": plain(benefit_rules.leave_for(facts, rules), locale),
-            "childcare_subsidy": plain(
-                benefit_rules.childcare_subsidy(birth_date, rules, today), locale
-            ),
-        }
-    return result

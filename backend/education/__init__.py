@@ -15,24 +15,8 @@ from backend.api import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the blueprint and the `content` command group."""
-    from backend.education import cli, routes
+    from backend.education import cli, exporters, routes
 
     api.register_blueprint(routes.blp)
     app.cli.add_command(cli.content_cli)
-    _register_exports(app)
-
-
-def _register_exports(app: Flask) -> None:
-    """What she read belongs in her data export."""
-    from sqlalchemy import select
-
-    from backend import exports
-    from backend.education.models import LessonRead
-
-    exports.register(
-        app,
-        "lesson_reads",
-        lambda s, u: s.scalars(
-            select(LessonRead).where(LessonRead.user_id == u.id).order_by(LessonRead.read_at)
-        ),
-    )
+    exporters.register(app)

@@ -34,6 +34,7 @@ from backend.handbook import dating, stages
 from backend.handbook import service as handbook_service
 from backend.handbook.models import Child, Pregnancy, PregnancyStatus
 from backend.i18n import _l
+from backend.months import add_months, months_between
 
 DEFAULT_NEXT = 3
 
@@ -41,21 +42,9 @@ DEFAULT_NEXT = 3
 # --- clocks ------------------------------------------------------------------------------------
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later, the last day of a shorter month instead (31 Jan → 28 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(day)  # pragma: no cover - every month has 28 days
-
-
 def age_in_months(birth: dt.date, on: dt.date) -> int:
     """Completed months of age on a date."""
-    months = (on.year - birth.year) * 12 + on.month - birth.month
+    months = months_between(birth, on)
     while months > 0 and add_months(birth, months) > on:
         months -= 1
     return max(months, 0)
@@ -63,7 +52,7 @@ def age_in_months(birth: dt.date, on: dt.date) -> int:
 
 def months_before(today: dt.date, planned: dt.date) -> int:
     """Months left until a planned date, counted up (0 once it has come)."""
-    months = max((planned.year - today.year) * 12 + planned.month - today.month - 1, 0)
+    months = max(months_between(today, planned) - 1, 0)
     while add_months(today, months) < planned:
         months += 1
     return months

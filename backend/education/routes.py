@@ -6,12 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, request
 from flask.views import MethodView
-from flask_babel import get_locale
-from werkzeug.http import parse_etags
 
-from backend import clock
 from backend.api import Blueprint, PageArgsSchema, page
 from backend.auth.models import Role
 from backend.auth.policy import login_required, signed_in_user
@@ -37,8 +33,9 @@ from backend.education.schemas import (
     ReachQueryArgsSchema,
     StageReachSchema,
 )
-from backend.errors import NotFound, PreconditionFailed
-from backend.i18n import _l, catalog_name
+from backend.errors import NotFound
+from backend.i18n import _l
+from backend.preamble import default_tz, request_locale, today_of
 from backend.responses import conditional
 
 blp = Blueprint(
@@ -55,29 +52,11 @@ CITIZEN = Role.CITIZEN
 _me = signed_in_user  # the route's login_required mark guarantees one
 
 
-def _tz() -> str:
-    return str(current_app.config["DEFAULT_TIMEZONE"])
-
-
-def _locale() -> str:
-    return catalog_name(get_locale())
-
-
 def _lesson(lesson_id: uuid.UUID) -> Lesson:
     lesson = service.get_lesson(Session(), lesson_id=lesson_id)
     if lesson is None:
         raise NotFound(_l("No such lesson."))
     return lesson
-
-
-def _check_if_match(lesson: Lesson) -> None:
-    """An If-Match that names another version answers 412; no If-Match is allowed."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return
-    etags = parse_etags(header)
-    if not (etags.star_tag or etags.contains_weak(str(lesson.version))):
-        raise PreconditionFailed(_l("The record was changed meanwhile; reload it and try again."))
 
 
 def _detail(lesson: Lesson) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -96,7 +75,7 @@ def _detail(lesson: Lesson) -> tuple[dict[str, Any], int, dict[str, str]]:
         "published_version": published.number if published else None,
         "current_version": service.current_version(session, lesson=lesson),
     }
-    return body, 200, {"ETag": f'"{lesson.version}"'}
+    return body, 200, blp.etag(lesson.version)
 
 
 # --- educators ---------------------------------------------------------------------------------
@@ -138,12 +117,12 @@ class LessonById(MethodView):
     @blp.response(200, LessonSchema)
     @blp.alt_response(403, description="The draft is someone else's")
     @blp.alt_response(409, description="The current version is in review")
-    @blp.alt_response(412, description="If-Match names another version")
+    @blp.checks_version
     @login_required(*EDITORS)
     def patch(self, data: dict[str, Any], lesson_id: uuid.UUID) -> Any:
         """Edit your draft; on a published, returned or retired lesson, start a new version."""
         lesson = _lesson(lesson_id)
-        _check_if_match(lesson)
+        blp.check_if_match(lesson.version)
         service.edit_lesson(Session(), lesson=lesson, actor=_me(), changes=data)
         return _detail(lesson)
 
@@ -225,7 +204,7 @@ class LessonReach(MethodView):
             lesson=_lesson(lesson_id),
             since=args.get("from_"),
             until=args.get("to"),
-            tz=_tz(),
+            tz=default_tz(),
         )
 
 
@@ -237,7 +216,7 @@ class StageReach(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Per life stage: published lessons, readers and completions (optionally in a period)."""
         return indicators.stage_reach(
-            Session(), since=args.get("from_"), until=args.get("to"), tz=_tz()
+            Session(), since=args.get("from_"), until=args.get("to"), tz=default_tz()
         )
 
 
@@ -251,7 +230,9 @@ class EducationRate(MethodView):
     @login_required(Role.ADMIN)
     def get(self, args: dict[str, Any]) -> Any:
         """The education service rate per institution and district, against the 95% target."""
-        return indicators.education_rate(Session(), since=args["from_"], until=args["to"], tz=_tz())
+        return indicators.education_rate(
+            Session(), since=args["from_"], until=args["to"], tz=default_tz()
+        )
 
 
 # --- readers ------------------------------------------------------------------------------------
@@ -273,8 +254,8 @@ class MyFeed(MethodView):
         sections, total = feed.feed(
             Session(),
             person=user,
-            today=clock.today(user.timezone, _tz()),
-            locale=_locale(),
+            today=today_of(user),
+            locale=request_locale(),
             **args,
         )
         return page(sections, total=total, page=args["page"], page_size=args["page_size"])
@@ -289,7 +270,7 @@ class LessonContent(MethodView):
         """A published lesson to read, in your language (or Chinese), with your progress."""
         session, user = Session(), _me()
         version = feed.readable(session, lesson_id=lesson_id, person=user)
-        return feed.lesson_view(session, version=version, person=user, locale=_locale())
+        return feed.lesson_view(session, version=version, person=user, locale=request_locale())
 
 
 @blp.route("/lessons/<uuid:lesson_id>/reads")

@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, inspect, select
+from sqlalchemy import and_, exists, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from backend import clock
+from backend import clock, paging
 from backend.auth.models import User
 from backend.education import lesson_content, lesson_files, signals
 from backend.education.models import (
@@ -152,8 +152,8 @@ def list_lessons(
         )
         conditions.append(Lesson.slug.ilike(pattern, escape="\\") | exists(titled))
     base = select(Lesson.id).join(LessonVersion, current).where(*conditions)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.execute(
+    total = paging.count(session, base)
+    stmt = (
         select(
             Lesson,
             LessonVersion.number,
@@ -173,9 +173,8 @@ def list_lessons(
         )
         .where(*conditions)
         .order_by(Lesson.updated_at.desc(), Lesson.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
+    )
+    rows = session.execute(paging.window(stmt, page=page, page_size=page_size)).all()
     items = [
         {
             "id": lesson.id,
@@ -204,15 +203,8 @@ def list_versions(
 ) -> tuple[list[LessonVersion], int]:
     """A page of a lesson's versions, the latest first, and their total."""
     where = LessonVersion.lesson_id == lesson.id
-    total = session.scalar(select(func.count()).select_from(LessonVersion).where(where)) or 0
-    items = session.scalars(
-        select(LessonVersion)
-        .where(where)
-        .order_by(LessonVersion.number.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return list(items), total
+    stmt = select(LessonVersion).where(where).order_by(LessonVersion.number.desc())
+    return paging.paginate(session, stmt, page=page, page_size=page_size)
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 
 from backend import content
 from backend.content.models import Redating
+from backend.months import add_years
 
 CONTENT_DIR = content.CONTENT_DIR / "dating"
 WEEK = 7  # days in a week: calendar arithmetic, not a clinical number
@@ -154,14 +155,6 @@ def assess_ultrasound(*, dates_edd: dt.date, scan_date: dt.date, ga_days: int) -
         band=band,
         exceeds=discrepancy > band.threshold_days,
     )
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    """The same calendar day `years` later (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def latest_plan_date(today: dt.date) -> dt.date:

@@ -6,16 +6,14 @@ import functools
 import uuid
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
-from werkzeug.http import parse_etags
 
 from backend.api import Blueprint, PageArgsSchema, page, page_schema
 from backend.auth.models import Role
 from backend.auth.policy import Action, authorize, login_required, signed_in_user
 from backend.auth.security import FieldCipher
 from backend.db import Session
-from backend.errors import PreconditionFailed
 from backend.handbook import service
 from backend.handbook.models import Child, Pregnancy
 from backend.handbook.schemas import (
@@ -28,7 +26,7 @@ from backend.handbook.schemas import (
     PregnancySchema,
     ProfileSchema,
 )
-from backend.i18n import _l
+from backend.preamble import default_tz
 
 blp = Blueprint("handbook", __name__, url_prefix="/api/v1", description="The family handbook")
 
@@ -39,10 +37,6 @@ CITIZEN_OR_DOCTOR = (Role.CITIZEN, Role.DOCTOR)
 
 
 _me = signed_in_user  # the route's login_required mark guarantees one
-
-
-def _default_tz() -> str:
-    return str(current_app.config["DEFAULT_TIMEZONE"])
 
 
 def _cipher() -> FieldCipher:
@@ -57,20 +51,6 @@ def _cipher_for(keys: str, lookup_key: str | None) -> FieldCipher:
     return FieldCipher(keys, lookup_key or None)
 
 
-def _etag(version: int) -> dict[str, str]:
-    return {"ETag": f'"{version}"'}
-
-
-def _check_if_match(version: int) -> None:
-    """An If-Match that names another version answers 412; no If-Match is allowed."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return
-    etags = parse_etags(header)
-    if not (etags.star_tag or etags.contains_weak(str(version))):
-        raise PreconditionFailed(_l("The record was changed meanwhile; reload it and try again."))
-
-
 # --- profile ----------------------------------------------------------------------------------
 
 
@@ -81,23 +61,23 @@ class Me(MethodView):
     def get(self) -> Any:
         """Your profile, with your current life stages."""
         session, user = Session(), _me()
-        body = service.profile(session, user=user, default_tz=_default_tz(), cipher=_cipher())
-        return body, _etag(body.version)
+        body = service.profile(session, user=user, default_tz=default_tz(), cipher=_cipher())
+        return body, blp.etag(body.version)
 
     @blp.arguments(ProfileSchema)
     @blp.response(200, ProfileSchema)
-    @blp.alt_response(412, description="If-Match names another version")
+    @blp.checks_version
     @login_required(Role.CITIZEN)
     def patch(self, data: dict[str, Any]) -> Any:
         """Change your profile (name, sex, birth date, national ID, district, locale, zone)."""
         session, user = Session(), _me()
-        _check_if_match(user.version)
+        blp.check_if_match(user.version)
         cipher = _cipher()
         service.update_profile(
-            session, user=user, data=data, default_tz=_default_tz(), cipher=cipher
+            session, user=user, data=data, default_tz=default_tz(), cipher=cipher
         )
-        body = service.profile(session, user=user, default_tz=_default_tz(), cipher=cipher)
-        return body, _etag(body.version)
+        body = service.profile(session, user=user, default_tz=default_tz(), cipher=cipher)
+        return body, blp.etag(body.version)
 
     @blp.response(204)
     @login_required(Role.CITIZEN)
@@ -127,9 +107,9 @@ class MyPregnancies(MethodView):
         """Record a pregnancy from the LMP or from a given EDD."""
         user = _me()
         pregnancy = service.create_pregnancy(
-            Session(), woman=user, actor=user, data=data, default_tz=_default_tz()
+            Session(), woman=user, actor=user, data=data, default_tz=default_tz()
         )
-        return pregnancy, _etag(pregnancy.version)
+        return pregnancy, blp.etag(pregnancy.version)
 
 
 def _pregnancy(pregnancy_id: uuid.UUID, action: Action) -> Pregnancy:
@@ -148,22 +128,22 @@ class PregnancyById(MethodView):
     def get(self, pregnancy_id: uuid.UUID) -> Any:
         """One pregnancy, with its gestational age today and its dating history."""
         pregnancy = _pregnancy(pregnancy_id, Action.READ)
-        return pregnancy, _etag(pregnancy.version)
+        return pregnancy, blp.etag(pregnancy.version)
 
     @blp.arguments(PregnancyPatchSchema)
     @blp.response(200, PregnancySchema)
     @blp.alt_response(409, description="The pregnancy is closed: its dating cannot change")
-    @blp.alt_response(412, description="If-Match names another version")
+    @blp.checks_version
     @blp.alt_response(404, description="No such record, or not yours to see")
     @login_required(*CITIZEN_OR_DOCTOR)
     def patch(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Correct the dating (an ultrasound, a corrected LMP or EDD) or the obstetric history."""
         pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
-        _check_if_match(pregnancy.version)
+        blp.check_if_match(pregnancy.version)
         service.update_pregnancy(
-            Session(), pregnancy=pregnancy, actor=_me(), data=data, default_tz=_default_tz()
+            Session(), pregnancy=pregnancy, actor=_me(), data=data, default_tz=default_tz()
         )
-        return pregnancy, _etag(pregnancy.version)
+        return pregnancy, blp.etag(pregnancy.version)
 
 
 @blp.route("/pregnancies/<uuid:pregnancy_id>/birth")
@@ -176,8 +156,8 @@ class PregnancyBirth(MethodView):
     def post(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Record the birth: closes the pregnancy and creates one child per baby."""
         pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
-        service.record_birth(Session(), pregnancy=pregnancy, data=data, default_tz=_default_tz())
-        return pregnancy, _etag(pregnancy.version)
+        service.record_birth(Session(), pregnancy=pregnancy, data=data, default_tz=default_tz())
+        return pregnancy, blp.etag(pregnancy.version)
 
 
 @blp.route("/pregnancies/<uuid:pregnancy_id>/end")
@@ -190,8 +170,8 @@ class PregnancyEnd(MethodView):
     def post(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Record that the pregnancy ended without a birth (loss or termination)."""
         pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
-        service.end_pregnancy(Session(), pregnancy=pregnancy, data=data, default_tz=_default_tz())
-        return pregnancy, _etag(pregnancy.version)
+        service.end_pregnancy(Session(), pregnancy=pregnancy, data=data, default_tz=default_tz())
+        return pregnancy, blp.etag(pregnancy.version)
 
 
 # --- children ---------------------------------------------------------------------------------
@@ -212,8 +192,8 @@ class MyChildren(MethodView):
     @login_required(Role.CITIZEN)
     def post(self, data: dict[str, Any]) -> Any:
         """Enter a child born before you joined; you become its guardian."""
-        child = service.create_child(Session(), guardian=_me(), data=data, default_tz=_default_tz())
-        return child, _etag(child.version)
+        child = service.create_child(Session(), guardian=_me(), data=data, default_tz=default_tz())
+        return child, blp.etag(child.version)
 
 
 def _child(child_id: uuid.UUID, action: Action) -> Child:
@@ -231,18 +211,18 @@ class ChildById(MethodView):
     def get(self, child_id: uuid.UUID) -> Any:
         """One child."""
         child = _child(child_id, Action.READ)
-        return child, _etag(child.version)
+        return child, blp.etag(child.version)
 
     @blp.arguments(ChildPatchSchema(partial=True))
     @blp.response(200, ChildSchema)
-    @blp.alt_response(412, description="If-Match names another version")
+    @blp.checks_version
     @blp.alt_response(404, description="No such record, or not yours to see")
     @login_required(*CITIZEN_OR_DOCTOR)
     def patch(self, data: dict[str, Any], child_id: uuid.UUID) -> Any:
         """Correct a child's facts."""
         child = _child(child_id, Action.WRITE)
-        _check_if_match(child.version)
+        blp.check_if_match(child.version)
         service.update_child(
-            Session(), child=child, actor=_me(), data=data, default_tz=_default_tz()
+            Session(), child=child, actor=_me(), data=data, default_tz=default_tz()
         )
-        return child, _etag(child.version)
+        return child, blp.etag(child.version)

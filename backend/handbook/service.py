@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, String, case, cast, exists, func, literal, null, select, union_all
+from sqlalchemy import Date, String, case, cast, exists, literal, null, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend import clock
 from backend.auth.models import User
 from backend.auth.security import FieldCipher, national_id_birth_date
+from backend.clock import person_today
 from backend.errors import Conflict, InvalidInput, PreconditionFailed, invalid
 from backend.handbook import dating, signals, stages
 from backend.handbook.models import (
@@ -35,16 +36,12 @@ from backend.handbook.models import (
     Sex,
 )
 from backend.i18n import _l
+from backend.paging import paginate
 
 DATES_SOURCES = (DatingSource.LMP, DatingSource.EDD)
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def person_today(person: User, default_tz: str) -> dt.date:
-    """Today's date in the person's own time zone."""
-    return clock.today(person.timezone, default_tz)
 
 
 def _nested_invalid(path: Sequence[str | int], message: Any) -> InvalidInput:
@@ -249,15 +246,12 @@ def list_pregnancies(
 ) -> tuple[list[Pregnancy], int]:
     """A page of the woman's pregnancies, the latest first, and their total."""
     where = Pregnancy.woman_id == woman.id
-    total = session.scalar(select(func.count()).select_from(Pregnancy).where(where)) or 0
-    items = session.scalars(
+    stmt = (
         select(Pregnancy)
         .where(where)
         .order_by(Pregnancy.edd.desc(), Pregnancy.created_at.desc(), Pregnancy.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return list(items), total
+    )
+    return paginate(session, stmt, page=page, page_size=page_size)
 
 
 @dataclass(frozen=True)
@@ -640,24 +634,13 @@ def list_children(
 ) -> tuple[list[Child], int]:
     """A page of the children the user is guardian of, the eldest first, and their total."""
     where = Guardian.user_id == guardian.id
-    total = (
-        session.scalar(
-            select(func.count())
-            .select_from(Child)
-            .join(Guardian, Guardian.child_id == Child.id)
-            .where(where)
-        )
-        or 0
-    )
-    items = session.scalars(
+    stmt = (
         select(Child)
         .join(Guardian, Guardian.child_id == Child.id)
         .where(where)
         .order_by(Child.birth_date, Child.birth_order, Child.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return list(items), total
+    )
+    return paginate(session, stmt, page=page, page_size=page_size)
 
 
 def _check_child_facts(data: Mapping[str, Any], *, today: dt.date) -> None:
@@ -773,18 +756,6 @@ def update_child(
     _flush(session)
     signals.child_changed.send(child, session=session, child=child)
     return child
-
-
-def add_guardian(session: Session, *, child: Child, user: User, relation: str) -> Guardian:
-    """Make another person (a father, a grandparent) guardian of the child; idempotent."""
-    for guardian in child.guardians:
-        if guardian.user_id == user.id:
-            return guardian
-    guardian = Guardian(user_id=user.id, relation=relation)
-    child.guardians.append(guardian)
-    _touch(child)
-    _flush(session)
-    return guardian
 
 
 # --- the whole handbook: a doctor's view, the export, account deletion ------------------------

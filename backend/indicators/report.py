@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from backend.i18n import _
 from backend.indicators import engine
 from backend.indicators.definitions import Definition, definitions, policy
+from backend.months import month_end, months_back
 
 # Chart text is left as text in the SVG, so the browser renders it with its own fonts.
 SVG_PARAMS = {"svg.fonttype": "none"}
@@ -49,17 +50,6 @@ def _words() -> dict[str, str]:
         "statutory": _("statutory surveillance and service reporting"),
         "consent": _("only women who consented to anonymous statistics"),
     }
-
-
-def months_back(month: dt.date, n: int) -> dt.date:
-    """The first day of the month n months before `month`."""
-    index = month.year * 12 + month.month - 1 - n
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(month: dt.date) -> dt.date:
-    """The last day of `month`."""
-    return months_back(month, -1) - dt.timedelta(days=1)
 
 
 def _chart(definition: Definition, months: list[str], cells: dict[str, dict[str, Any]]) -> str:

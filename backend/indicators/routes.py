@@ -11,14 +11,12 @@ from typing import Any
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_babel import get_locale
 
 from backend import clock
 from backend.api import Blueprint
 from backend.auth.models import Role
 from backend.auth.policy import Action, aggregate_districts, audit, login_required, signed_in_user
 from backend.db import Session
-from backend.i18n import catalog_name
 from backend.indicators import report, service
 from backend.indicators.schemas import (
     IndicatorQueryArgsSchema,
@@ -26,6 +24,7 @@ from backend.indicators.schemas import (
     IndicatorTableSchema,
     MonthlyReportArgsSchema,
 )
+from backend.preamble import request_locale
 
 blp = Blueprint(
     "indicators",
@@ -36,10 +35,6 @@ blp = Blueprint(
 )
 
 READERS = (Role.ADMIN, Role.BUREAU)
-
-
-def _locale() -> str:
-    return catalog_name(get_locale())
 
 
 def _clock() -> tuple[dt.date, int]:
@@ -56,7 +51,7 @@ class Indicators(MethodView):
     @login_required(*READERS)
     def get(self) -> Any:
         """The indicator definitions: what each counts, its period rule, target and source."""
-        return service.list_(locale=_locale())
+        return service.list_(locale=request_locale())
 
 
 @blp.route("/indicators/<code>")
@@ -88,7 +83,7 @@ class IndicatorByCode(MethodView):
             allowed=aggregate_districts(session, actor),
             today=today,
             offset_minutes=offset,
-            locale=_locale(),
+            locale=request_locale(),
         )
         audit(session, actor, Action.READ, record_type="Indicator")
         if args["format"] == "csv":
@@ -124,7 +119,7 @@ class MonthlyReport(MethodView):
             month=first,
             today=today,
             offset_minutes=offset,
-            locale=_locale(),
+            locale=request_locale(),
             generated_at=clock.now(),
         )
         audit(session, actor, Action.READ, record_type="Report")

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_babel import get_locale
 
+from backend import clock
 from backend.api import Blueprint
 from backend.auth.models import Role, User
 from backend.auth.policy import (
@@ -22,7 +22,8 @@ from backend.auth.policy import (
 from backend.care import service as care_service
 from backend.db import Session
 from backend.errors import NotFound
-from backend.i18n import _l, catalog_name
+from backend.i18n import _l
+from backend.preamble import default_tz, request_locale
 from backend.regimens import service
 from backend.regimens.folic_acid import FolicAcid
 from backend.regimens.models import Regimen
@@ -50,16 +51,8 @@ CITIZEN, DOCTOR = Role.CITIZEN, Role.DOCTOR
 _me = signed_in_user  # the route's login_required mark guarantees one
 
 
-def _tz() -> str:
-    return str(current_app.config["DEFAULT_TIMEZONE"])
-
-
 def _content() -> FolicAcid:
     return current_app.extensions["regimens.folic_acid"]  # type: ignore[no-any-return]
-
-
-def _locale() -> str:
-    return catalog_name(get_locale())
 
 
 def _my_regimen(action: Action) -> Regimen:
@@ -73,7 +66,11 @@ def _my_regimen(action: Action) -> Regimen:
 
 def _overview(regimen: Regimen) -> dict[str, Any]:
     return service.overview(
-        Session(), regimen=regimen, content=_content(), locale=_locale(), default_tz=_tz()
+        Session(),
+        regimen=regimen,
+        content=_content(),
+        locale=request_locale(),
+        default_tz=default_tz(),
     )
 
 
@@ -94,7 +91,7 @@ class MyFolicAcid(MethodView):
         """Record or change your plan: the planned date, the reminder time, your risk factors."""
         session, user = Session(), _me()
         regimen = service.save_plan(
-            session, woman=user, data=data, content=_content(), default_tz=_tz()
+            session, woman=user, data=data, content=_content(), default_tz=default_tz()
         )
         if data.get("planned_pregnancy_on"):
             # One plan: the same date plans her pre-pregnancy checks (孕前优生健康检查).
@@ -105,7 +102,7 @@ class MyFolicAcid(MethodView):
                 flags=None,
                 anchors={"plan_date": data["planned_pregnancy_on"]},
                 protocols=current_app.extensions["care.protocols"],
-                default_tz=_tz(),
+                default_tz=default_tz(),
             )
         return _overview(authorize(session, user, Action.WRITE, regimen))
 
@@ -120,7 +117,11 @@ class MyFolicAcidCheckIns(MethodView):
         """Tick off a day (today by default); answering again for a day changes the answer."""
         regimen = _my_regimen(Action.WRITE)
         return service.check_in(
-            Session(), regimen=regimen, on=data.get("on"), taken=data["taken"], default_tz=_tz()
+            Session(),
+            regimen=regimen,
+            on=data.get("on"),
+            taken=data["taken"],
+            default_tz=default_tz(),
         )
 
 
@@ -138,7 +139,7 @@ class MyFolicAcidAdherence(MethodView):
             regimen=regimen,
             since=args.get("from_"),
             until=args.get("to"),
-            today=service.person_today(regimen.user, _tz()),
+            today=clock.person_today(regimen.user, default_tz()),
         )
         return {"regimen_id": regimen.id, **dataclasses.asdict(result)}
 
@@ -159,14 +160,14 @@ class PatientFolicAcid(MethodView):
             actor=_me(),
             codes=data["risk_factors"],
             content=_content(),
-            default_tz=_tz(),
+            default_tz=default_tz(),
         )
         tier = _content().tier_for(record.codes)
         return {
             "patient_id": woman.id,
             "risk_factors": record.codes,
             "tier": tier.code,
-            "dose": tier.dose_in(_locale()),
+            "dose": tier.dose_in(request_locale()),
             "ask_doctor": tier.ask_doctor,
             "regimen_id": regimen.id if regimen else None,
             "updated_at": record.updated_at,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from backend import clock, content
 from backend.auth.models import User
+from backend.clock import person_today
 from backend.content.models import ReminderRules
 from backend.errors import Conflict, invalid
 from backend.handbook import dating
@@ -46,11 +47,6 @@ def default_quiet_hours() -> tuple[dt.time, dt.time]:
 
 
 ONE_DAY = dt.timedelta(days=1)
-
-
-def person_today(person: User, default_tz: str) -> dt.date:
-    """Today's date in the person's own time zone."""
-    return clock.today(person.timezone, default_tz)
 
 
 # --- reading --------------------------------------------------------------------------------------

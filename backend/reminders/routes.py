@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_babel import get_locale
 
 from backend import clock
 from backend.api import Blueprint, PageArgsSchema, page
@@ -16,7 +15,7 @@ from backend.auth.models import Role, User
 from backend.auth.policy import Action, audit, login_required, signed_in_user
 from backend.care import service as care_service
 from backend.db import Session
-from backend.i18n import catalog_name
+from backend.preamble import default_tz, request_locale
 from backend.reminders import rules, service
 from backend.reminders.schemas import (
     EffectivenessSchema,
@@ -180,8 +179,8 @@ class WorklistEscalated(MethodView):
         session, doctor = Session(), _me()
         rows, total = service.escalated(session, doctor=doctor, **args)
         audit(session, doctor, Action.READ, record_type="Worklist")
-        today = clock.today(None, current_app.config["DEFAULT_TIMEZONE"])
-        protocols, locale = current_app.extensions["care.protocols"], catalog_name(get_locale())
+        today = clock.today(None, default_tz())
+        protocols, locale = current_app.extensions["care.protocols"], request_locale()
         items = []
         for escalation, step, patient in rows:
             view = care_service.step_view(step, protocols=protocols, locale=locale, today=today)

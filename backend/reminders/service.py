@@ -25,6 +25,7 @@ from backend.care.protocols import ProtocolSet
 from backend.db import utcnow
 from backend.errors import Conflict, NotFound, invalid
 from backend.i18n import _l
+from backend.paging import paginate, paginate_rows, window
 from backend.reminders import bulk
 from backend.reminders.models import (
     Escalation,
@@ -360,11 +361,8 @@ def inbox(
         )
     ).one()
     total = counts[1] if unread_only else counts[0]
-    rows = session.scalars(
-        stmt.order_by(Notification.created_at.desc(), Notification.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
+    stmt = stmt.order_by(Notification.created_at.desc(), Notification.id)
+    rows = session.scalars(window(stmt, page=page, page_size=page_size)).all()
     return list(rows), total, counts[1]
 
 
@@ -421,13 +419,8 @@ def opt_ins(session: Session, *, user: User) -> list[MiniprogramOptIn]:
 def dead_letters(session: Session, *, page: int, page_size: int) -> tuple[list[Reminder], int]:
     """Reminders that failed every attempt, newest first."""
     stmt = select(Reminder).where(Reminder.status == ReminderStatus.DEAD)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(
-        stmt.order_by(Reminder.updated_at.desc(), Reminder.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return list(rows), total
+    stmt = stmt.order_by(Reminder.updated_at.desc(), Reminder.id)
+    return paginate(session, stmt, page=page, page_size=page_size)
 
 
 def requeue(session: Session, *, reminder_id: uuid.UUID) -> Reminder:
@@ -464,9 +457,7 @@ def escalated(
         )
         .order_by(CareStep.due_on, Escalation.id)
     )
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    return [tuple(r) for r in rows], total  # type: ignore[misc]
+    return paginate_rows(session, stmt, page=page, page_size=page_size)  # type: ignore[return-value]
 
 
 def effectiveness(session: Session, *, since: dt.date, until: dt.date) -> dict[str, Any]:

@@ -5,18 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
-from flask_babel import get_locale
 
-from backend import clock
 from backend.api import Blueprint
 from backend.auth.models import Role
 from backend.auth.policy import Action, audit, authorize, login_required, signed_in_user
 from backend.db import Session
 from backend.handbook import service as handbook
 from backend.handbook.models import Child, Pregnancy
-from backend.i18n import catalog_name
+from backend.preamble import request_locale, today_of
 from backend.surveillance import service
 from backend.surveillance.content import categories
 from backend.surveillance.schemas import (
@@ -36,15 +33,6 @@ blp = Blueprint(
 
 CITIZEN_OR_DOCTOR = (Role.CITIZEN, Role.DOCTOR)
 _me = signed_in_user
-
-
-def _locale() -> str:
-    return catalog_name(get_locale())
-
-
-def _today() -> Any:
-    user = _me()
-    return clock.today(user.timezone, current_app.config["DEFAULT_TIMEZONE"])
 
 
 def _pregnancy(pregnancy_id: uuid.UUID, action: Action) -> Pregnancy:
@@ -81,7 +69,7 @@ class Categories(MethodView):
     @login_required()
     def get(self) -> Any:
         """The monitored birth-defect categories with their ICD-10 codes (content/surveillance)."""
-        cats, locale = categories(), _locale()
+        cats, locale = categories(), request_locale()
         return {
             "version": cats.version,
             "source": cats.source,
@@ -108,7 +96,8 @@ class ChildBirthDefects(MethodView):
         """A child's birth defects, in plain words (guardians, shared partners, her doctors)."""
         child = _child(child_id, Action.READ)
         return [
-            service.view(r, locale=_locale()) for r in service.for_child(Session(), child=child)
+            service.view(r, locale=request_locale())
+            for r in service.for_child(Session(), child=child)
         ]
 
     @blp.arguments(BirthDefectCreateSchema)
@@ -119,10 +108,10 @@ class ChildBirthDefects(MethodView):
         """Record a birth defect of a live-born child (doctor of her institution)."""
         child = _child(child_id, Action.WRITE)
         record = service.record_for_child(
-            Session(), child=child, actor=_me(), data=data, today=_today()
+            Session(), child=child, actor=_me(), data=data, today=today_of(_me())
         )
         _audit_write(record)
-        return service.view(record, locale=_locale())
+        return service.view(record, locale=request_locale())
 
 
 @blp.route("/pregnancies/<uuid:pregnancy_id>/birth-defects")
@@ -134,7 +123,7 @@ class PregnancyBirthDefects(MethodView):
         """Defects found in pregnancy, in a stillbirth or a termination, in plain words."""
         pregnancy = _pregnancy(pregnancy_id, Action.READ)
         rows = service.for_pregnancy(Session(), pregnancy=pregnancy)
-        return [service.view(r, locale=_locale()) for r in rows]
+        return [service.view(r, locale=request_locale()) for r in rows]
 
     @blp.arguments(BirthDefectCreateSchema)
     @blp.response(201, BirthDefectSchema)
@@ -144,10 +133,10 @@ class PregnancyBirthDefects(MethodView):
         """Record a defect found in pregnancy, in a stillbirth or a termination (doctor)."""
         pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
         record = service.record_for_pregnancy(
-            Session(), pregnancy=pregnancy, actor=_me(), data=data, today=_today()
+            Session(), pregnancy=pregnancy, actor=_me(), data=data, today=today_of(_me())
         )
         _audit_write(record)
-        return service.view(record, locale=_locale())
+        return service.view(record, locale=request_locale())
 
 
 @blp.route("/pregnancies/<uuid:pregnancy_id>/prenatal-diagnoses")
@@ -168,7 +157,7 @@ class PrenatalDiagnoses(MethodView):
         """Record a prenatal-diagnosis result (amniocentesis, CVS, cordocentesis...)."""
         pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
         record = service.record_diagnosis(
-            Session(), pregnancy=pregnancy, actor=_me(), data=data, today=_today()
+            Session(), pregnancy=pregnancy, actor=_me(), data=data, today=today_of(_me())
         )
         _audit_write(record)
         return record

@@ -3,14 +3,14 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend import clock
-from backend.auth.models import AuditEvent, Role, User
-from backend.handbook import service as handbook_service
+from backend.auth.models import AccessToken, AuditEvent, Role, User
 from backend.handbook.models import Child, Pregnancy
 from tests.access.test_partners_consents import _partner
 from tests.conftest import new_phone
+from tests.records import add_guardian
 
 
 def _lmp(days: int = 70) -> str:
@@ -129,14 +129,7 @@ def test_delete_account_keeps_children_with_the_other_guardian(make_citizen, db)
     dad, dad_id, _ = make_citizen("父亲")
     shared = mum.post("me/children", {"sex": "male", "birth_date": "2023-02-01"}).json
     only_hers = mum.post("me/children", {"sex": "female", "birth_date": "2024-08-01"}).json
-    handbook_service.add_guardian(
-        db,
-        child=db.get(Child, uuid.UUID(shared["id"])),
-        user=db.get(User, uuid.UUID(dad_id)),
-        relation="father",
-    )
-    db.commit()
-    token = mum.token
+    add_guardian(db, child_id=shared["id"], user_id=dad_id, relation="father")
     assert mum.delete("me").status_code == 204
     assert mum.get("me").status_code == 401, "her tokens went with the account"
     assert db.get(User, uuid.UUID(mum_id)) is None
@@ -144,4 +137,11 @@ def test_delete_account_keeps_children_with_the_other_guardian(make_citizen, db)
     assert db.get(Child, uuid.UUID(only_hers["id"])) is None
     assert dad.get(f"children/{shared['id']}").status_code == 200
     assert [c["id"] for c in dad.get("me/children").json["items"]] == [shared["id"]]
-    assert token
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(AccessToken)
+            .where(AccessToken.user_id == uuid.UUID(mum_id))
+        )
+        == 0
+    ), "her tokens were deleted, not kept"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -13,25 +12,12 @@ from icalendar import Calendar
 from backend.auth.models import Registration, Role, User
 from backend.auth.security import token_digest
 from backend.calendars.models import CalendarFeed
-from tests.conftest import Api
+from tests.conftest import NOON, TODAY, Api
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOON = dt.datetime(2026, 6, 15, 12, 0, tzinfo=SHANGHAI)
-TODAY = NOON.date()
+pytestmark = pytest.mark.usefixtures("at_noon")
+
 PENDING = "upcoming,due,overdue"
 PREFIX = "http://localhost/api/v1/calendar-feeds/"
-
-
-@pytest.fixture(autouse=True)
-def _noon(frozen_clock):
-    frozen_clock(NOON)
-
-
-@pytest.fixture
-def mum(make_citizen):
-    """A citizen; returns (api, user_id)."""
-    api, user_id, _ = make_citizen("林晓")
-    return api, user_id
 
 
 def _pregnancy(api: Api, weeks: int) -> dict:

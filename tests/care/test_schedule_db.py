@@ -6,7 +6,6 @@ import datetime as dt
 import shutil
 import uuid
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -17,27 +16,13 @@ from backend.care.loading import load_protocols
 from backend.care.models import CareStep, StepState
 from backend.care.protocols import CONTENT_DIR
 from backend.handbook.models import Pregnancy
+from tests.conftest import NOON, SHANGHAI, TODAY
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOON = dt.datetime(2026, 6, 15, 12, 0, tzinfo=SHANGHAI)
-TODAY = NOON.date()
-
-
-@pytest.fixture(autouse=True)
-def _noon(frozen_clock):
-    frozen_clock(NOON)
-    return frozen_clock
+pytestmark = pytest.mark.usefixtures("at_noon")
 
 
 def _iso(d: dt.date) -> str:
     return d.isoformat()
-
-
-@pytest.fixture
-def mum(make_citizen):
-    """A citizen; returns (api, user_id)."""
-    api, user_id, _ = make_citizen("林晓")
-    return api, user_id
 
 
 @pytest.fixture

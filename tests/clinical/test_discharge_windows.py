@@ -11,18 +11,12 @@ Rules and sources:
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOON = dt.datetime(2026, 6, 15, 12, 0, tzinfo=SHANGHAI)
-TODAY = NOON.date()
+from tests.conftest import SHANGHAI, TODAY
 
-
-@pytest.fixture(autouse=True)
-def _noon(frozen_clock):
-    frozen_clock(NOON)
+pytestmark = pytest.mark.usefixtures("at_noon")
 
 
 def _birth(api, days_ago: int, **extra):

@@ -11,20 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from backend.auth.models import Registration, Role
+from tests.conftest import TODAY
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOON = dt.datetime(2026, 6, 15, 12, 0, tzinfo=SHANGHAI)
-TODAY = NOON.date()
-
-
-@pytest.fixture(autouse=True)
-def _noon(frozen_clock):
-    frozen_clock(NOON)
+pytestmark = pytest.mark.usefixtures("at_noon")
 
 
 def _steps(api):

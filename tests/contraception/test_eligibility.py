@@ -4,7 +4,6 @@ mistake in a file is reported by file, entry and field."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ from backend.contraception.eligibility import (
 )
 from backend.contraception.loading import build_eligibility
 from backend.contraception.reading import ContentError
+from tests import content
 
 TODAY = dt.date(2026, 3, 1)
 COMBINED = ("coc", "patch_ring", "cic")
@@ -495,16 +495,11 @@ def test_iud_removal_after_the_last_period(table: EligibilityTable):
 
 
 def real_texts() -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(CONTENT_DIR).glob("*.yaml"))}
+    return content.real_texts(CONTENT_DIR)
 
 
 def broken(file: str, old: str, new: str) -> str:
-    texts = real_texts()
-    assert old in texts[file], old
-    texts[file] = texts[file].replace(old, new, 1)
-    with pytest.raises(ContentError) as caught:
-        build_eligibility(texts)
-    return str(caught.value)
+    return content.broken(build_eligibility, CONTENT_DIR, file, old, new, ContentError)
 
 
 def test_the_real_texts_build(table: EligibilityTable):

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from backend.auth.models import Role
 from backend.education import service
 from tests.conftest import PASSWORD
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOON = dt.datetime(2026, 6, 15, 12, 0, tzinfo=SHANGHAI)
-TODAY = NOON.date()
 
 
 def days(n: int) -> dt.timedelta:
@@ -60,9 +55,8 @@ def lesson_body(
 
 
 @pytest.fixture(autouse=True)
-def _noon(frozen_clock):
-    frozen_clock(NOON)
-    return frozen_clock
+def _noon(at_noon):
+    return at_noon
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import pytest
 
 from backend.education.feed import add_months, age_in_months, months_before, placement
 from backend.handbook.dating import add_years
-from tests.education.conftest import NOON, TODAY, days, iso
+from tests.conftest import NOON, TODAY
+from tests.education.conftest import days, iso
 
 LOSS = ["pregnancy-loss"]
 

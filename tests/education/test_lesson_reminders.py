@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from backend.reminders import rules, service
 from backend.reminders.models import Reminder
-from tests.education.conftest import NOON, TODAY, days, iso
+from tests.conftest import NOON, TODAY
+from tests.education.conftest import days, iso
 
 
 def test_new_lesson_reminds_only_those_who_asked_and_fit(make_citizen, publish, db, app):
@@ -33,4 +34,10 @@ def test_new_lesson_reminds_only_those_who_asked_and_fit(make_citizen, publish, 
     assert report.added == 1 and again.added == 0
     [reminder] = db.scalars(select(Reminder).where(Reminder.source_type == "lesson")).all()
     assert reminder.recipient_id == uuid.UUID(wants_id) and reminder.source_id == lesson.id
-    assert other_id != late_id
+    # She did not ask (other), or the lesson's weeks 12-17 are behind her at 30 weeks (late).
+    for user_id in (other_id, late_id):
+        assert not db.scalars(
+            select(Reminder).where(
+                Reminder.source_type == "lesson", Reminder.recipient_id == uuid.UUID(user_id)
+            )
+        ).all()

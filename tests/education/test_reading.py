@@ -8,7 +8,8 @@ import pytest
 
 from backend.auth import service as auth_service
 from backend.auth.models import Role
-from tests.education.conftest import NOON, SHANGHAI, TODAY, days, iso
+from tests.conftest import NOON, SHANGHAI, TODAY
+from tests.education.conftest import days, iso
 
 
 def _ok(r, status: int = 200):

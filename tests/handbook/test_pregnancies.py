@@ -243,9 +243,11 @@ def test_a_read_only_partner_reads_but_gets_404_on_writes(pregnant, partner_of):
 
 
 def test_a_partner_allowed_to_write_may_patch(pregnant, partner_of):
-    _, woman_id, p = pregnant()
+    woman, woman_id, p = pregnant()
     partner, _ = partner_of(woman_id, can_write=True)
-    assert partner.patch(f"pregnancies/{p['id']}", {"gravidity": 2}).status_code == 200
+    r = partner.patch(f"pregnancies/{p['id']}", {"gravidity": 2})
+    assert r.status_code == 200 and r.json["gravidity"] == 2
+    assert woman.get(f"pregnancies/{p['id']}").json["gravidity"] == 2, "the write is stored"
 
 
 def test_a_partner_without_the_pregnancies_scope_gets_404(pregnant, partner_of):

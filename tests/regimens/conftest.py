@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from backend.auth.models import Registration, Role
 from backend.regimens import signals
 from tests.conftest import PASSWORD
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOON = dt.datetime(2026, 6, 15, 12, 0, tzinfo=SHANGHAI)
-TODAY = NOON.date()
 
 
 def days(n: int) -> dt.timedelta:
@@ -26,17 +21,8 @@ def iso(day: dt.date) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _noon(frozen_clock):
-    frozen_clock(NOON)
-    return frozen_clock
-
-
-@pytest.fixture
-def mum(make_citizen):
-    """A citizen; returns (api, user_id)."""
-    api, user_id, phone = make_citizen("林晓")
-    api.phone = phone
-    return api, user_id
+def _noon(at_noon):
+    return at_noon
 
 
 @pytest.fixture

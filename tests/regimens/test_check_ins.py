@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from backend.regimens import service, signals
 from backend.regimens.models import CheckIn
-from tests.regimens.conftest import NOON, SHANGHAI, TODAY, days, iso
+from tests.conftest import NOON, SHANGHAI, TODAY
+from tests.regimens.conftest import days, iso
 
 PATH = "me/regimens/folic-acid"
 START = TODAY - days(9)  # a ten-day fixture: START .. TODAY

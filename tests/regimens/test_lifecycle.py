@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from backend.regimens import jobs, service
 from backend.regimens.models import Regimen
-from tests.regimens.conftest import NOON, SHANGHAI, TODAY, days, iso
+from tests.conftest import NOON, SHANGHAI, TODAY
+from tests.regimens.conftest import days, iso
 
 PATH = "me/regimens/folic-acid"
 FIRST_TRIMESTER = days(13 * 7 + 6)

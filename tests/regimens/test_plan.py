@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from backend.auth.models import AuditEvent, Role
-from tests.conftest import Api
-from tests.regimens.conftest import TODAY, days, iso
+from tests.conftest import TODAY, Api
+from tests.regimens.conftest import days, iso
 
 PATH = "me/regimens/folic-acid"
 

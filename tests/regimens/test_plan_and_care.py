@@ -1,16 +1,12 @@
 """One plan: the folic-acid plan date also plans the pre-pregnancy check."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 
-NOON = dt.datetime(2026, 6, 15, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+from tests.conftest import NOON
 
-
-@pytest.fixture(autouse=True)
-def _noon(frozen_clock):
-    frozen_clock(NOON)
+pytestmark = pytest.mark.usefixtures("at_noon")
 
 
 def test_planning_a_pregnancy_plans_the_pre_pregnancy_check(citizen):

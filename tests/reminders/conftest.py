@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from backend.reminders import dispatcher, rules
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-NOON = dt.datetime(2026, 6, 15, 12, 0, tzinfo=SHANGHAI)
-TODAY = NOON.date()
 SECRET = "test-webhook-secret"
 
 
 @pytest.fixture(autouse=True)
-def _noon(frozen_clock):
-    frozen_clock(NOON)
-    return frozen_clock
+def _noon(at_noon):
+    return at_noon
 
 
 class Gateway(BaseHTTPRequestHandler):

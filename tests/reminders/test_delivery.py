@@ -11,8 +11,8 @@ from backend.access.models import Consent
 from backend.auth.models import Role, User
 from backend.reminders.channels import verify
 from backend.reminders.models import Delivery, Notification, Reminder, ReminderStatus
-from tests.conftest import PASSWORD
-from tests.reminders.conftest import SECRET, SHANGHAI, TODAY
+from tests.conftest import PASSWORD, SHANGHAI, TODAY
+from tests.reminders.conftest import SECRET
 
 
 def _one_reminder_due_now(make_citizen, db, *, lang="zh-CN"):

@@ -12,8 +12,7 @@ from backend.auth.models import User
 from backend.care.models import CareStep
 from backend.reminders.models import Reminder, ReminderStatus
 from backend.reminders.service import after_quiet_hours
-from tests.conftest import PASSWORD
-from tests.reminders.conftest import SHANGHAI, TODAY
+from tests.conftest import PASSWORD, SHANGHAI, TODAY
 
 
 def _reminders(db, user_id, status=ReminderStatus.PENDING) -> list[Reminder]:

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from backend.contraception.benefits import (
-    CONDITIONAL,
-    CONTENT_DIR,
-    SETTLED,
-    UNSETTLED,
-    BenefitRules,
-    BirthFacts,
-    build_benefits,
-    childcare_subsidy,
-    leave_for,
-)
+from backend.benefits.leave import BirthFacts, leave_for
+from backend.benefits.loading import build_benefits
+from backend.benefits.rules import CONDITIONAL, CONTENT_DIR, SETTLED, UNSETTLED, BenefitRules
+from backend.benefits.subsidy import childcare_subsidy
 from backend.contraception.reading import ContentError
+from tests import content
 
 
 def test_the_real_tables_and_their_versions(rules: BenefitRules):
@@ -240,16 +233,11 @@ def test_months_at_the_edges(rules: BenefitRules, born: dt.date, months: int):
 
 
 def real_texts() -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(CONTENT_DIR).glob("*.yaml"))}
+    return content.real_texts(CONTENT_DIR)
 
 
 def broken(file: str, old: str, new: str) -> str:
-    texts = real_texts()
-    assert old in texts[file], old
-    texts[file] = texts[file].replace(old, new, 1)
-    with pytest.raises(ContentError) as caught:
-        build_benefits(texts)
-    return str(caught.value)
+    return content.broken(build_benefits, CONTENT_DIR, file, old, new, ContentError)
 
 
 def test_the_real_texts_build(rules: BenefitRules):
