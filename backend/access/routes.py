@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app, stream_with_context
@@ -220,5 +221,16 @@ class MyExport(MethodView):
     def get(self) -> Any:
         """Download everything the service holds about you, as JSON."""
         # Streamed section by section and row by row (backend/exports.py): no size limit.
-        chunks = exports.stream(current_app, Session(), _me())
-        return current_app.response_class(stream_with_context(chunks), mimetype="application/json")
+        session, me, app = Session(), _me(), current_app._get_current_object()
+
+        def chunks() -> Iterator[str]:
+            try:
+                yield from exports.stream(app, session, me)
+            finally:
+                # The unit of work was committed before the body streams: end the export's own
+                # read transaction with its last row, so a SQLite lock never outlives the response.
+                session.rollback()
+
+        return current_app.response_class(
+            stream_with_context(chunks()), mimetype="application/json"
+        )
