@@ -179,3 +179,13 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_record(live):
     listed = call(base, "GET", "/api/v1/me/pregnancies", token=token).json
     items = listed["items"] if isinstance(listed, dict) else listed
     assert len(items) == 1
+
+
+def test_a_streamed_export_holds_no_lock_after_its_last_row(live):
+    """GET /me/export streams its body after the unit of work committed; on SQLite a read
+    transaction left open by the stream once made the next writer wait 30 s and answer 503."""
+    base, _doctor, institution_id = live
+    token, _ = _citizen(base, institution_id)
+    assert call(base, "GET", "/api/v1/me/export", token=token).status == 200
+    r = call(base, "PATCH", "/api/v1/me", {"name": "导出之后"}, token=token)
+    assert r.status == 200, (r.status, r.body[:200])  # a held lock: 503 after the busy timeout
