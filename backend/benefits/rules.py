@@ -13,10 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.care.offsets import Offset
-from backend.contraception.reading import (
-    Source,
-    Text,
-)
+from backend.conditions import Source, Text
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "benefits"
 

@@ -20,8 +20,10 @@ from backend.content.files import (
     init_app,
     load_all,
     loaded,
+    parse,
     raw,
     typed,
+    validated,
     value,
     write_schemas,
 )
@@ -40,8 +42,10 @@ __all__ = [
     "load_all",
     "load_yaml",
     "loaded",
+    "parse",
     "raw",
     "typed",
+    "validated",
     "value",
     "write_schemas",
 ]

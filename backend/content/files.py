@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from flask import Flask
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from backend.content import models
+from backend.content.errors import Items, problems
 from backend.content.yamlfile import ContentFileError, load_yaml
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
@@ -21,13 +24,26 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass(frozen=True)
 class FileKind:
-    """One kind of content file: its path under content/ and the model it must match."""
+    """One kind of content file: its path under content/ (a glob for a kind of many files,
+    such as benefits/*.yaml) and the model it must match (a class or a tagged union)."""
 
     name: str
     path: str
-    model: type[BaseModel]
+    model: Any
     by_code: bool = False  # name list items by their code in errors ('tiers[2] (high)')
+    items: Mapping[str, Items] = field(default_factory=dict)  # 'rule NAT-MAT-BASE: field ...'
 
+    @property
+    def many(self) -> bool:
+        """Several files (a dict of path → model once loaded), not one."""
+        return "*" in self.path
+
+    @functools.cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        return TypeAdapter(self.model)
+
+
+BENEFIT_ITEMS = {"rules": Items("rule", "id"), "open_questions": Items("open question")}
 
 FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("measurements", "measurements.yaml", models.Measurements),
@@ -39,6 +55,7 @@ FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("indicators.education", "indicators/education.yaml", models.EducationIndicator),
     FileKind("contraception.iud", "contraception/iud.yaml", models.IudFile),
     FileKind("regimens.folic_acid", "regimens/folic_acid.yaml", models.FolicAcidFile, by_code=True),
+    FileKind("benefits", "benefits/*.yaml", models.BenefitRulesFile, items=BENEFIT_ITEMS),
 )
 _BY_NAME = {kind.name: kind for kind in FILE_KINDS}
 _BY_MODEL = {kind.model: kind for kind in FILE_KINDS}
@@ -46,77 +63,71 @@ _BY_MODEL = {kind.model: kind for kind in FILE_KINDS}
 
 @dataclass(frozen=True)
 class LoadedContent:
-    """Every validated file: the typed model and the data as written (for dict readers)."""
+    """Every validated file: the typed model and the data as written (for dict readers);
+    a kind of many files holds {path: model} and {path: data}."""
 
     directory: Path
-    models: dict[str, BaseModel]
+    models: dict[str, Any]
     data: dict[str, Any]
 
 
-VALUE_ERROR = "Value error, "
-_AT = re.compile(r"^(?:Value error, )?@([^@]+)@ (.*)$", re.S)
-
-
-def _path(loc: list[int | str], data: Any, by_code: bool) -> str:
-    """'tiers[2].lead_days', or 'tiers[2] (high).lead_days' naming list items by their code."""
-    text, node = "", data
-    for part in loc:
-        if isinstance(node, list) and (isinstance(part, int) or str(part).isdigit()):
-            index = int(part)
-            node = node[index] if index < len(node) else None
-            code = node.get("code") if isinstance(node, dict) else None
-            named = by_code and isinstance(code, str)
-            text += f"[{index}]" + (f" ({code})" if named else "")
-        else:
-            node = node.get(part) if isinstance(node, dict) else None
-            text += f".{part}" if text else str(part)
-    return text or "(file)"
-
-
-def problems(label: str, exc: ValidationError, data: Any, *, by_code: bool = False) -> list[str]:
-    """One line per problem: '<file>: field <path>: <message>'."""
-    lines = []
-    for error in exc.errors():
-        loc, message = list(error["loc"]), str(error["msg"])
-        found = _AT.match(message)
-        if found:  # a check of a whole item, reported against one of its fields
-            loc += found.group(1).split(".")
-            message = found.group(2)
-        lines.append(
-            f"{label}: field {_path(loc, data, by_code)}: {message.removeprefix(VALUE_ERROR)}"
-        )
-    return lines
-
-
-def _read(directory: Path, kind: FileKind) -> tuple[BaseModel, Any]:
-    """One file, validated; ContentFileError naming the file, the item and the field."""
-    path = directory / kind.path
-    label = str(path)
+def parse(kind: FileKind | str, label: str, text: str) -> tuple[Any, Any]:
+    """One file's text, validated: (model, data as written); ContentFileError naming the file,
+    the item and the field."""
+    kind = _BY_NAME[kind] if isinstance(kind, str) else kind
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ContentFileError([f"{label}: cannot be read ({exc.strerror})"]) from exc
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
-        raise ContentFileError([f"{label}: {exc}".replace("\n", " ")]) from exc
+        raise ContentFileError(
+            [f"{label}: YAML syntax error: {' '.join(str(exc).split())}"]
+        ) from exc
     try:
-        return kind.model.model_validate(data), data
+        return kind.adapter.validate_python(data), data
     except ValidationError as exc:
-        raise ContentFileError(problems(label, exc, data, by_code=kind.by_code)) from exc
+        lines = problems(label, exc, data, by_code=kind.by_code, items=kind.items)
+        raise ContentFileError(lines) from exc
+
+
+def _read(path: Path, kind: FileKind) -> tuple[Any, Any]:
+    """One file, validated."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ContentFileError([f"{path}: cannot be read ({exc.strerror})"]) from exc
+    return parse(kind, str(path), text)
+
+
+def _read_kind(directory: Path, kind: FileKind) -> tuple[Any, Any]:
+    """A kind's file, or {path: ...} of its files; every problem of every file at once."""
+    if not kind.many:
+        return _read(directory / kind.path, kind)
+    found, data, lines = {}, {}, []
+    paths = sorted(directory.glob(kind.path))
+    if not paths:
+        lines.append(f"{directory / kind.path}: no such files")
+    for path in paths:
+        try:
+            found[str(path)], data[str(path)] = _read(path, kind)
+        except ContentFileError as exc:
+            lines.extend(exc.lines)
+    if lines:
+        raise ContentFileError(lines)
+    return found, data
 
 
 def load_all(directory: str | Path = CONTENT_DIR) -> LoadedContent:
     """Read and validate every file kind; one ContentFileError listing every broken file."""
     directory = Path(directory)
-    found: dict[str, BaseModel] = {}
+    found: dict[str, Any] = {}
     data: dict[str, Any] = {}
-    problems: list[str] = []
+    lines: list[str] = []
     for kind in FILE_KINDS:
         try:
-            found[kind.name], data[kind.name] = _read(directory, kind)
+            found[kind.name], data[kind.name] = _read_kind(directory, kind)
         except ContentFileError as exc:
-            problems.extend(exc.lines)
-    if problems:
-        raise ContentFileError(problems)
+            lines.extend(exc.lines)
+    if lines:
+        raise ContentFileError(lines)
     return LoadedContent(directory=directory, models=found, data=data)
 
 
@@ -129,6 +140,12 @@ def init_app(app: Flask) -> LoadedContent:
     app.extensions["content"] = content
     activate(content)
     return content
+
+
+def validated(app: Flask, name: str) -> Any:
+    """The validated file (or {path: model} of files) of kind `name` that create_app loaded."""
+    content: LoadedContent = app.extensions["content"]
+    return content.models[name]
 
 
 def content_dir(app: Flask) -> Path:
@@ -184,7 +201,7 @@ def write_schemas(target: str | Path) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for kind in FILE_KINDS:
-        schema = kind.model.model_json_schema(by_alias=True)
+        schema = kind.adapter.json_schema(by_alias=True)
         schema["$id"] = f"{kind.name}.schema.json"
         schema.setdefault("description", f"content/{kind.path}")
         path = target / f"{kind.name}.schema.json"

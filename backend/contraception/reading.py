@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from backend.care.offsets import Offset, parse_offset
-
 # The generic readers are shared with the protocols (re-exported for the loaders here).
+from backend.care import reading as care_reading
+from backend.care.offsets import Offset, parse_offset
 from backend.care.reading import Invalid as Invalid
 from backend.care.reading import check_keys as check_keys
 from backend.care.reading import read_bool as read_bool
@@ -127,19 +127,14 @@ def read_note(value: Any, name: str) -> str | None:
 
 def read_source(value: Any, name: str) -> Source:
     """Reference ids and a title: every number must say where it comes from."""
-    data = read_mapping(value, name)
-    check_keys(data, {"ids", "title"}, {"ids", "title"}, f"{name}.")
-    ids = data["ids"] if isinstance(data["ids"], list) else [data["ids"]]
-    if not ids:
-        raise Invalid(f"{name}.ids", "must list at least one reference id")
-    for source_id in ids:
-        if not isinstance(source_id, str) or not SOURCE_ID.match(source_id):
-            raise Invalid(
-                f"{name}.ids",
-                f"{source_id!r} is not a reference id (S1, C3, L2, M, M+, M!, EXT, "
-                "or file:id such as clinical-schedules:C14)",
-            )
-    return Source(ids=tuple(ids), title=read_string(data["title"], f"{name}.title"))
+    source = care_reading.read_source(
+        value,
+        name,
+        ids=SOURCE_ID,
+        hint="{id!r} is not a reference id (S1, C3, L2, M, M+, M!, EXT, "
+        "or file:id such as clinical-schedules:C14)",
+    )
+    return Source(ids=source.ids, title=source.title.strip())
 
 
 def read_provenance(

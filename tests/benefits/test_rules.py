@@ -9,10 +9,9 @@ from decimal import Decimal
 import pytest
 
 from backend.benefits.leave import BirthFacts, leave_for
-from backend.benefits.loading import build_benefits
+from backend.benefits.loading import ContentError, build_benefits
 from backend.benefits.rules import CONDITIONAL, CONTENT_DIR, SETTLED, UNSETTLED, BenefitRules
 from backend.benefits.subsidy import childcare_subsidy
-from backend.contraception.reading import ContentError
 from tests import content
 
 
