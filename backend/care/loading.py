@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from backend.care.item_reading import check_test_fits, read_item
 from backend.care.offsets import Offset
 from backend.care.protocols import (
     CONTENT_DIR,
@@ -35,13 +36,11 @@ from backend.care.reading import (
     Invalid,
     Ref,
     check_keys,
-    check_test_fits,
     read_bool,
     read_choice,
     read_code,
     read_codes,
     read_date,
-    read_item,
     read_mapping,
     read_note,
     read_offset,
@@ -49,6 +48,7 @@ from backend.care.reading import (
     read_string,
     read_text,
 )
+from backend.content.versions import chain
 from backend.content.yamlfile import load_yaml
 
 FILE_KEYS = {
@@ -238,21 +238,13 @@ def _definitions(path: str, data: Mapping[str, Any]) -> Definitions:
 
 def _versions(files: list[_ParsedFile], problems: list[str]) -> tuple[ProtocolVersion, ...]:
     """Order the versions of one programme, check they follow each other, resolve `extends`."""
-    files = sorted(files, key=lambda f: f.effective_from)
+    files = chain(files, problems)
     resolved: dict[str, ProtocolVersion] = {}
     for previous, current in itertools.pairwise(files):
         if current.version == previous.version:
             problems.append(
                 f"{current.path}: field version: {current.version!r} "
                 f"is also the version of {previous.path}"
-            )
-        if (
-            previous.effective_to is None
-            or previous.effective_to + dt.timedelta(days=1) != current.effective_from
-        ):
-            problems.append(
-                f"{previous.path}: field effective_to: must be the day before {current.path} "
-                f"takes effect ({current.effective_from - dt.timedelta(days=1)})"
             )
     for parsed in files:
         items: dict[str, Item] = {}

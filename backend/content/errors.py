@@ -52,6 +52,8 @@ def message(error: ErrorDetails) -> str:
         "model_type": "must be a mapping (key: value lines)",
         "model_attributes_type": "must be a mapping (key: value lines)",
     }
+    if kind == "missing" and error["loc"] and error["loc"][-1] in ("zh_CN", "en"):
+        return "required (text in both zh_CN and en)"
     if kind in words:
         return words[kind]
     if kind == "too_short" and isinstance(value, list):
@@ -120,7 +122,8 @@ def problems(
             text = found.group(2)
         if error["type"] == "union_tag_invalid":
             loc.append(str(error.get("ctx", {}).get("discriminator", "kind")).strip("'"))
-        lines.append(_line(label, _fields(loc, data), data, text, by_code, items or {}))
+        line = _line(label, _fields(loc, data), data, text, by_code, items or {}, bool(found))
+        lines.append(line)
     return lines
 
 
@@ -131,7 +134,10 @@ def _line(
     text: str,
     by_code: bool,
     items: Mapping[str, Items],
+    checked: bool,
 ) -> str:
+    """The line of one problem; an item is named by its key unless the key is the mistake
+    (`checked`: a check of the whole item, such as a code used twice, still names it)."""
     spec = items.get(str(loc[0])) if loc else None
     listed = data.get(loc[0]) if isinstance(data, dict) and loc else None
     if spec is None or len(loc) < 2 or not _is_index(loc[1], listed):
@@ -140,6 +146,6 @@ def _line(
     item = listed[index] if index < len(listed) else None
     rest = _walk(loc[2:], item, by_code)
     name = item.get(spec.key) if spec.key and isinstance(item, dict) else None
-    if not isinstance(name, str) or rest == spec.key:
+    if not isinstance(name, str) or (rest == spec.key and not checked):
         name = f"#{index + 1}"
     return f"{label}: {spec.noun} {name}: field {rest or '(item)'}: {text}"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from backend.content import models
 from backend.content.errors import Items, problems
-from backend.content.yamlfile import ContentFileError, load_yaml
+from backend.content.yamlfile import ContentFileError, load_yaml, yaml_problem
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 M = TypeVar("M", bound=BaseModel)
@@ -54,6 +54,24 @@ FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("reminders", "reminders.yaml", models.ReminderRules),
     FileKind("indicators.education", "indicators/education.yaml", models.EducationIndicator),
     FileKind("contraception.iud", "contraception/iud.yaml", models.IudFile),
+    FileKind(
+        "contraception.methods",
+        "contraception/methods.yaml",
+        models.MethodsFile,
+        items={"methods": Items("method", "code"), "emergency": Items("emergency", "method")},
+    ),
+    FileKind(
+        "contraception.table",
+        "contraception/who_mec_2015.yaml",
+        models.TableFile,
+        items={"conditions": Items("condition", "code")},
+    ),
+    FileKind(
+        "contraception.services",
+        "contraception/services.yaml",
+        models.ServicesFile,
+        items={"services": Items("service", "code")},
+    ),
     FileKind("regimens.folic_acid", "regimens/folic_acid.yaml", models.FolicAcidFile, by_code=True),
     FileKind("benefits", "benefits/*.yaml", models.BenefitRulesFile, items=BENEFIT_ITEMS),
 )
@@ -74,15 +92,18 @@ class LoadedContent:
 def parse(kind: FileKind | str, label: str, text: str) -> tuple[Any, Any]:
     """One file's text, validated: (model, data as written); ContentFileError naming the file,
     the item and the field."""
-    kind = _BY_NAME[kind] if isinstance(kind, str) else kind
     try:
         data = load_yaml(text)
     except yaml.YAMLError as exc:
-        raise ContentFileError(
-            [f"{label}: YAML syntax error: {' '.join(str(exc).split())}"]
-        ) from exc
+        raise ContentFileError([yaml_problem(label, exc)]) from exc
+    return check(kind, label, data), data
+
+
+def check(kind: FileKind | str, label: str, data: Any) -> Any:
+    """Data read from a file of this kind, validated into its model."""
+    kind = _BY_NAME[kind] if isinstance(kind, str) else kind
     try:
-        return kind.adapter.validate_python(data), data
+        return kind.adapter.validate_python(data)
     except ValidationError as exc:
         lines = problems(label, exc, data, by_code=kind.by_code, items=kind.items)
         raise ContentFileError(lines) from exc

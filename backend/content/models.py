@@ -23,7 +23,8 @@ from backend.content.common import (
 from backend.content.dating import Naegele, Plausibility, Redating
 from backend.content.indicators import EducationIndicator
 from backend.content.measurements import Bounds, Measurements
-from backend.content.mec import IudFile, MecProvenance, MecSourceRef, MecText
+from backend.content.mec import IudFile, MecProvenance, MecSourceRef, MecText, MethodsFile
+from backend.content.mec_table import ServicesFile, TableFile
 from backend.content.regimens import FolicAcidFile
 from backend.content.reminders import ReminderOffset, ReminderRules
 from backend.content.stages import STAGE_NAMES, LifeStages
@@ -42,6 +43,7 @@ __all__ = [
     "MecProvenance",
     "MecSourceRef",
     "MecText",
+    "MethodsFile",
     "Naegele",
     "NonNegative",
     "Number",
@@ -51,7 +53,9 @@ __all__ = [
     "Redating",
     "ReminderOffset",
     "ReminderRules",
+    "ServicesFile",
     "SourceRef",
     "Strict",
+    "TableFile",
     "at",
 ]

@@ -53,3 +53,8 @@ UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, 
 def load_yaml(text: str) -> Any:
     """The data of one YAML document; yaml.YAMLError (with its line) for bad YAML or a key twice."""
     return yaml.load(text, Loader=UniqueKeyLoader)
+
+
+def yaml_problem(label: str, exc: yaml.YAMLError) -> str:
+    """The one-line message of a file that is not YAML (or writes a key twice)."""
+    return f"{label}: YAML syntax error: {' '.join(str(exc).split())}"
