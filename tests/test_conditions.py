@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from backend import conditions
-from backend.care import protocols, reading
+from backend.care import protocols, when_reading
 from backend.contraception import eligibility
-from backend.contraception import reading as mec_reading
+from backend.contraception import table as mec_table
 
 
 def test_the_protocols_and_the_mec_engine_share_one_vocabulary():
@@ -15,8 +15,8 @@ def test_the_protocols_and_the_mec_engine_share_one_vocabulary():
         shared = getattr(conditions, name)
         assert getattr(protocols, name) is shared
         assert getattr(eligibility, name, shared) is shared
-    assert mec_reading.Source is conditions.Source
-    assert reading.COMPARATORS == conditions.COMPARATORS
+    assert mec_table.Source is conditions.Source
+    assert when_reading.COMPARATORS == conditions.COMPARATORS
     # The MEC table compares numbers only: its set is the shared one without `in`.
     assert set(eligibility.COMPARATORS) == set(conditions.COMPARATORS) - {"in"}
 

@@ -22,10 +22,7 @@ from backend.benefits.rules import (
     OpenQuestion,
     RuleVersion,
 )
-from backend.contraception.reading import (
-    Source,
-    Text,
-)
+from backend.conditions import Source, Text
 
 # --- leave ---
 

@@ -13,10 +13,7 @@ from backend.benefits.rules import (
     BenefitRules,
     RuleVersion,
 )
-from backend.contraception.reading import (
-    Source,
-    Text,
-)
+from backend.conditions import Source, Text
 from backend.months import MONTHS_PER_YEAR, add_months, month_start, months_between
 
 # --- the childcare subsidy ---

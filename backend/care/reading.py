@@ -152,24 +152,20 @@ def read_text(value: Any, name: str) -> Text:
     return {locale: str(data[locale]).strip() for locale in LOCALES}
 
 
-def read_source(
-    value: Any,
-    name: str,
-    *,
-    ids: re.Pattern[str] = SOURCE_ID,
-    hint: str = "unknown reference id {id!r}; use C<n>, M, M!, EXT, or doc:C<n>",
-) -> Source:
-    """Reference ids and a title: every clinical number must say where it comes from (`ids`
-    is the pattern of a domain's reference ids, `hint` the message for one that is not)."""
+def read_source(value: Any, name: str) -> Source:
+    """Reference ids and a title: every clinical number must say where it comes from."""
     data = read_mapping(value, name)
     check_keys(data, {"ids", "title"}, {"ids", "title"}, f"{name}.")
-    found = data["ids"] if isinstance(data["ids"], list) else [data["ids"]]
-    if not found:
+    ids = data["ids"] if isinstance(data["ids"], list) else [data["ids"]]
+    if not ids:
         raise Invalid(f"{name}.ids", "must list at least one reference id")
-    for source_id in found:
-        if not isinstance(source_id, str) or not ids.match(source_id):
-            raise Invalid(f"{name}.ids", hint.format(id=source_id))
-    return Source(ids=tuple(found), title=read_string(data["title"], f"{name}.title"))
+    for source_id in ids:
+        if not isinstance(source_id, str) or not SOURCE_ID.match(source_id):
+            raise Invalid(
+                f"{name}.ids",
+                f"unknown reference id {source_id!r}; use C<n>, M, M!, EXT, or doc:C<n>",
+            )
+    return Source(ids=tuple(ids), title=read_string(data["title"], f"{name}.title"))
 
 
 def read_note(value: Any, name: str) -> str | None:

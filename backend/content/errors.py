@@ -140,7 +140,12 @@ def _line(
     (`checked`: a check of the whole item, such as a code used twice, still names it)."""
     spec = items.get(str(loc[0])) if loc else None
     listed = data.get(loc[0]) if isinstance(data, dict) and loc else None
-    if spec is None or len(loc) < 2 or not _is_index(loc[1], listed):
+    if (
+        spec is None
+        or len(loc) < 2
+        or not isinstance(listed, list)
+        or not _is_index(loc[1], listed)
+    ):
         return f"{label}: field {_walk(loc, data, by_code) or '(file)'}: {text}"
     index = int(loc[1])
     item = listed[index] if index < len(listed) else None

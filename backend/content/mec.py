@@ -330,8 +330,8 @@ class MethodsFile(Strict):
             raise at("methods", "exactly one method must use the lam scale")
         limited: set[str] = set()
         for index, limit in enumerate(self.emergency):
-            method = by_code.get(limit.method)
-            if method is None or method.group != "emergency":
+            limited_method = by_code.get(limit.method)
+            if limited_method is None or limited_method.group != "emergency":
                 raise at(
                     f"emergency.{index}.method",
                     f"{limit.method!r} is not an emergency method of this file",

@@ -13,18 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.care.offsets import Offset, add_months
-from backend.conditions import AllOf, AnyOf, compare
+from backend.conditions import AllOf, AnyOf, Source, Text, compare
 from backend.content.mec_table import FACTS
-from backend.contraception.reading import (
-    DEFAULT_LOCALE,
-    LOCALES,
-    Source,
-    Text,
-    localize,
-)
 from backend.contraception.table import (
     COMPARATORS,
     CONTENT_DIR,
+    DEFAULT_LOCALE,
+    LOCALES,
     NOT_OFFERED,
     OFFERED,
     OFFERS,
@@ -37,6 +32,7 @@ from backend.contraception.table import (
     IudRules,
     Method,
     Service,
+    localize,
 )
 
 # The table's names callers read with the engine's (the types live in contraception/table.py).

@@ -7,20 +7,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from backend.care.reading import Invalid, check_keys, read_bool, read_mapping, read_number
+from backend.conditions import AllOf, AnyOf, Not
 from backend.content.mec_table import BOOLEAN_FACTS, NUMBER_FACTS
-from backend.contraception.reading import (
-    Invalid,
-    check_keys,
-    read_bool,
-    read_list,
-    read_mapping,
-    read_number,
-)
 from backend.contraception.table import (
     COMPARATORS,
     SCALE_VALUES,
-    AllOf,
-    AnyOf,
     Category,
     Cell,
     Compare,
@@ -28,8 +20,14 @@ from backend.contraception.table import (
     FactDefinition,
     FlagDefinition,
     Is,
-    Not,
 )
+
+
+def read_list(value: Any, name: str) -> list[Any]:
+    """A non-empty YAML list."""
+    if not isinstance(value, list) or not value:
+        raise Invalid(name, "must be a non-empty list")
+    return value
 
 
 class Vocabulary:

@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 
 from backend.care.offsets import parse_offset
+from backend.care.reading import Invalid
+from backend.conditions import Source, Text
 from backend.content import ContentFileError
 from backend.content import check as check_content
 from backend.content.common import as_source, as_text
@@ -25,12 +27,6 @@ from backend.contraception.expressions import (
     Vocabulary,
     read_cell,
     read_expr,
-)
-from backend.contraception.reading import (
-    ContentError,
-    Invalid,
-    Source,
-    Text,
 )
 from backend.contraception.table import (
     CONTENT_DIR,
@@ -51,6 +47,10 @@ from backend.contraception.table import (
     ScaleCategory,
     Service,
 )
+
+
+class ContentError(ContentFileError):
+    """A contraception file is broken; each problem names the file, the entry and the field."""
 
 
 def load_eligibility(directory: str | Path = CONTENT_DIR) -> EligibilityTable:
@@ -172,7 +172,7 @@ def _table_file(
     except ContentFileError as exc:
         problems.extend(exc.lines)
         return None
-    facts = {
+    facts: dict[str, FactDefinition] = {
         name: FactDefinition(name=name, title=as_text(f.title), if_unknown=f.if_unknown)
         for name, f in spec.facts.items()
     }

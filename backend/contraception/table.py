@@ -13,6 +13,8 @@ from backend.conditions import NUMBER_COMPARATORS, AllOf, AnyOf, Not, Source, Te
 
 # The facts the engine derives (eligibility.derive_facts): the table file declares each one.
 
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "contraception"
 
 OFFERED = "offered"
@@ -275,3 +277,10 @@ class EligibilityTable:
     def condition(self, code: str) -> ConditionRow:
         """The condition row with this code."""
         return next(c for c in self.conditions if c.code == code)
+
+
+def localize(text: Text | None, locale: str) -> str | None:
+    """The text in `locale`, falling back to zh_CN (the product's first language)."""
+    if text is None:
+        return None
+    return text.get(locale) or text[DEFAULT_LOCALE]

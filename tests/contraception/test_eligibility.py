@@ -23,8 +23,7 @@ from backend.contraception.eligibility import (
     iud_followups,
     iud_removal,
 )
-from backend.contraception.loading import build_eligibility
-from backend.contraception.reading import ContentError
+from backend.contraception.loading import ContentError, build_eligibility
 from tests import content
 
 TODAY = dt.date(2026, 3, 1)
