@@ -28,9 +28,7 @@ from backend.care.protocols import (
 from backend.care.reading import (
     ITEM_KEYS,
     NUMERIC,
-    FileCtx,
     Invalid,
-    Ref,
     check_keys,
     read_bool,
     read_choice,
@@ -43,6 +41,8 @@ from backend.care.reading import (
     read_text,
 )
 from backend.care.when_reading import (
+    FileCtx,
+    Ref,
     condition,
     field_test,
     refer_step_test,

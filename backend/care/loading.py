@@ -32,9 +32,7 @@ from backend.care.protocols import (
 )
 from backend.care.reading import (
     DEFAULT_KEYS,
-    FileCtx,
     Invalid,
-    Ref,
     check_keys,
     read_bool,
     read_choice,
@@ -48,6 +46,7 @@ from backend.care.reading import (
     read_string,
     read_text,
 )
+from backend.care.when_reading import FileCtx, Ref
 from backend.content.versions import chain
 from backend.content.yamlfile import load_yaml
 

@@ -1,18 +1,15 @@
-"""The small typed readers of protocol YAML (each raises Invalid naming the field) and what an
-item's reading collects for the checks across files (Ref, FileCtx)."""
+"""The small typed readers of protocol YAML: each raises Invalid naming the field."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from backend.care.offsets import Offset, parse_offset
 from backend.care.protocols import (
     LOCALES,
-    Definitions,
 )
 from backend.conditions import Source, Text
 
@@ -171,25 +168,3 @@ def read_source(value: Any, name: str) -> Source:
 def read_note(value: Any, name: str) -> str | None:
     """An optional non-empty note."""
     return None if value is None else read_string(value, name).strip()
-
-
-@dataclass
-class Ref:
-    """A reference to check once every file is read."""
-
-    path: str
-    code: str
-    field: str
-    what: str  # 'step', 'interval', 'field', 'choice'
-    target: str
-    detail: Any = None
-
-
-@dataclass
-class FileCtx:
-    """What item parsing needs from its file and collects for the cross-file checks."""
-
-    path: str
-    programme: str
-    definitions: Definitions | None
-    refs: list[Ref] = field(default_factory=list)

@@ -4,6 +4,7 @@ language of backend.conditions, checked against the subject kind and definitions
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from backend.care.protocols import (
@@ -15,6 +16,7 @@ from backend.care.protocols import (
     BornOnOrAfter,
     ChoiceIs,
     Condition,
+    Definitions,
     Done,
     EnrolledFromGa,
     FieldTest,
@@ -28,9 +30,7 @@ from backend.care.protocols import (
     StepTest,
 )
 from backend.care.reading import (
-    FileCtx,
     Invalid,
-    Ref,
     check_keys,
     read_bool,
     read_choice,
@@ -41,6 +41,29 @@ from backend.care.reading import (
     read_offset,
 )
 from backend.conditions import COMPARATORS, AllOf, AnyOf, Not
+
+
+@dataclass
+class Ref:
+    """A reference to check once every file is read."""
+
+    path: str
+    code: str
+    field: str
+    what: str  # 'step', 'interval', 'field', 'choice'
+    target: str
+    detail: Any = None
+
+
+@dataclass
+class FileCtx:
+    """What item parsing needs from its file and collects for the cross-file checks."""
+
+    path: str
+    programme: str
+    definitions: Definitions | None
+    refs: list[Ref] = field(default_factory=list)
+
 
 # Which subject kinds a condition can be true for: a guard against conditions that never hold.
 CONDITION_KINDS = {
