@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from backend.care.item_reading import check_test_fits, read_item
-from backend.care.offsets import Offset
+from backend.care.offsets import parse_offset
 from backend.care.protocols import (
     CONTENT_DIR,
     ChoiceGroup,
@@ -31,40 +31,16 @@ from backend.care.protocols import (
     Text,
 )
 from backend.care.reading import (
-    DEFAULT_KEYS,
     Invalid,
-    check_keys,
-    read_bool,
-    read_choice,
     read_code,
-    read_codes,
-    read_date,
-    read_mapping,
-    read_note,
-    read_offset,
-    read_source,
-    read_string,
-    read_text,
 )
 from backend.care.when_reading import FileCtx, Ref
+from backend.content import ContentFileError
+from backend.content import check as check_content
+from backend.content.common import as_source
+from backend.content.protocols import CareText, DefinitionsFile, ProtocolFile
 from backend.content.versions import chain
-from backend.content.yamlfile import load_yaml
-
-FILE_KEYS = {
-    "programme",
-    "version",
-    "effective_from",
-    "effective_to",
-    "title",
-    "source",
-    "note",
-    "extends",
-    "removes",
-    "defaults",
-    "choices",
-    "items",
-}
-
+from backend.content.yamlfile import load_yaml, yaml_problem
 
 # --- files ---
 
@@ -87,88 +63,44 @@ class _ParsedFile:
     items: dict[str, Item]
 
 
-def _choices(value: Any) -> dict[str, ChoiceGroup]:
-    """Alternative groups (JE-L or JE-I), each with its default."""
-    groups: dict[str, ChoiceGroup] = {}
-    for group, spec in read_mapping(value, "choices").items():
-        name = f"choices.{group}"
-        data = read_mapping(spec, name)
-        check_keys(data, {"options", "default", "note"}, {"options", "default"}, f"{name}.")
-        options = data["options"]
-        if not isinstance(options, list) or len(options) < 2 or len(set(options)) != len(options):
-            raise Invalid(f"{name}.options", "must list two or more distinct options")
-        options = tuple(read_string(o, f"{name}.options") for o in options)
-        groups[str(group)] = ChoiceGroup(
-            name=str(group),
-            options=options,
-            default=read_choice(data["default"], options, f"{name}.default"),
-            note=read_note(data.get("note"), f"{name}.note"),
-        )
-    return groups
-
-
 def _file(
     path: str, data: Any, definitions: Definitions | None, refs: list[Ref], problems: list[str]
 ) -> _ParsedFile | None:
-    """Read one protocol file; append problems and return None when its header is broken."""
+    """One protocol file (its header: model ProtocolFile; its items: read_item); append problems
+    and return None when its header is broken."""
     try:
-        data = read_mapping(data, "(file)")
-        check_keys(
-            data,
-            FILE_KEYS,
-            {"programme", "version", "effective_from", "title", "source", "items"},
-            "",
-        )
-        programme = read_code(data["programme"], "programme")
-        if not isinstance(data["version"], str) or not data["version"].strip():
-            raise Invalid("version", 'must be text in quotes, such as "2021.1"')
-        effective_from = read_date(data["effective_from"], "effective_from")
-        effective_to = (
-            read_date(data["effective_to"], "effective_to")
-            if data.get("effective_to") is not None
-            else None
-        )
-        if effective_to is not None and effective_to < effective_from:
-            raise Invalid("effective_to", "is before effective_from")
-        extends = data.get("extends")
-        if extends is not None and (not isinstance(extends, str) or not extends.strip()):
-            raise Invalid("extends", 'must be the version text of an earlier file, such as "2021"')
-        removes = read_codes(data["removes"], "removes") if data.get("removes") is not None else ()
-        if removes and extends is None:
-            raise Invalid("removes", "only a file that extends another version can remove items")
-        defaults = dict(read_mapping(data.get("defaults") or {}, "defaults"))
-        check_keys(defaults, DEFAULT_KEYS, set(), "defaults.")
-        if not isinstance(data["items"], list) or (not data["items"] and extends is None):
-            raise Invalid("items", "must be a non-empty list")
-        parsed = _ParsedFile(
-            path=path,
-            programme=programme,
-            version=data["version"].strip(),
-            effective_from=effective_from,
-            effective_to=effective_to,
-            title=read_text(data["title"], "title"),
-            source=read_source(data["source"], "source"),
-            note=read_note(data.get("note"), "note"),
-            extends=extends.strip() if extends else None,
-            removes=removes,
-            choices=_choices(data["choices"]) if data.get("choices") is not None else {},
-            items={},
-        )
-    except Invalid as exc:
-        problems.append(f"{path}: field {exc.field}: {exc.message}")
+        spec = check_content("protocols", path, data)
+    except ContentFileError as exc:
+        problems.extend(exc.lines)
         return None
-    file_source = parsed.source
-    if "source" in defaults:
-        try:
-            file_source = read_source(defaults.pop("source"), "defaults.source")
-        except Invalid as exc:
-            problems.append(f"{path}: field {exc.field}: {exc.message}")
-            return None
-    ctx = FileCtx(path=path, programme=programme, definitions=definitions)
-    for index, raw in enumerate(data["items"]):
+    if not isinstance(spec, ProtocolFile):
+        problems.append(f"{path}: field definitions: a second definitions file")
+        return None
+    parsed = _ParsedFile(
+        path=path,
+        programme=spec.programme,
+        version=spec.version,
+        effective_from=spec.effective_from,
+        effective_to=spec.effective_to,
+        title=_text(spec.title),
+        source=as_source(spec.source),
+        note=spec.note,
+        extends=spec.extends,
+        removes=tuple(spec.removes or ()),
+        choices={
+            name: ChoiceGroup(
+                name=name, options=tuple(group.options), default=group.default, note=group.note
+            )
+            for name, group in spec.choices.items()
+        },
+        items={},
+    )
+    defaults = spec.defaults.model_dump(exclude_none=True, exclude={"source"})
+    file_source = as_source(spec.defaults.source or spec.source)
+    ctx = FileCtx(path=path, programme=spec.programme, definitions=definitions)
+    for index, raw in enumerate(spec.items):
         label = f"#{index + 1}"
         try:
-            raw = read_mapping(raw, "(item)")
             code = read_code(raw.get("code"), "code")
             label = code
             if code in parsed.items:
@@ -180,54 +112,28 @@ def _file(
     return parsed
 
 
-def _definitions(path: str, data: Mapping[str, Any]) -> Definitions:
-    """The definitions file: term, preterm limit, and the flags conditions may test."""
-    check_keys(data, {"version", "definitions", "note"}, {"version", "definitions"}, "")
-    if not isinstance(data["version"], str):
-        raise Invalid("version", 'must be text in quotes, such as "2026.1"')
-    body = read_mapping(data["definitions"], "definitions")
-    check_keys(
-        body,
-        {"term_gestation", "preterm_below", "flags"},
-        {"term_gestation", "preterm_below", "flags"},
-        "definitions.",
-    )
-    offsets: dict[str, Offset] = {}
-    for key in ("term_gestation", "preterm_below"):
-        name = f"definitions.{key}"
-        entry = read_mapping(body[key], name)
-        check_keys(
-            entry,
-            {"value", "source", "verified", "note"},
-            {"value", "source", "verified"},
-            f"{name}.",
-        )
-        read_source(entry["source"], f"{name}.source")
-        if not read_bool(entry["verified"], f"{name}.verified") and entry.get("note") is None:
-            raise Invalid(f"{name}.note", "required when verified is false")
-        offset = read_offset(entry["value"], f"{name}.value")
-        if offset.months or offset.days <= 0:
-            raise Invalid(
-                f"{name}.value", "must be a gestational age in weeks and days, such as 40w"
-            )
-        offsets[key] = offset
-    flags: dict[str, FlagDefinition] = {}
-    for flag, spec in read_mapping(body["flags"], "definitions.flags").items():
-        name = f"definitions.flags.{flag}"
-        entry = read_mapping(spec, name)
-        check_keys(entry, {"values", "title", "note"}, {"values"}, f"{name}.")
-        if not isinstance(entry["values"], list) or not entry["values"]:
-            raise Invalid(f"{name}.values", "must list the values the flag can take")
-        flags[read_code(flag, name)] = FlagDefinition(
-            name=str(flag),
-            values=tuple(entry["values"]),
-            title=read_text(entry["title"], f"{name}.title") if "title" in entry else None,
-        )
+def _text(spec: CareText) -> Text:
+    return {"zh_CN": spec.zh_CN, "en": spec.en}
+
+
+def _definitions(path: str, data: Any) -> Definitions:
+    """The definitions file (model DefinitionsFile): term, preterm limit, the flags."""
+    spec = check_content("protocols", path, data)
+    if not isinstance(spec, DefinitionsFile):
+        raise ContentFileError([f"{path}: field definitions: required"])
+    body = spec.definitions
     return Definitions(
-        version=data["version"],
-        term_gestation=offsets["term_gestation"],
-        preterm_below=offsets["preterm_below"],
-        flags=flags,
+        version=spec.version,
+        term_gestation=parse_offset(body.term_gestation.value),
+        preterm_below=parse_offset(body.preterm_below.value),
+        flags={
+            name: FlagDefinition(
+                name=name,
+                values=tuple(flag.values),
+                title=_text(flag.title) if flag.title else None,
+            )
+            for name, flag in body.flags.items()
+        },
         path=path,
     )
 
@@ -358,7 +264,7 @@ def build_protocols(texts: Mapping[str, str]) -> ProtocolSet:
         try:
             documents[path] = load_yaml(text)
         except yaml.YAMLError as exc:
-            problems.append(f"{path}: YAML syntax error: {' '.join(str(exc).split())}")
+            problems.append(yaml_problem(path, exc))
     definition_paths = [
         p for p, d in documents.items() if isinstance(d, Mapping) and "definitions" in d
     ]
@@ -371,8 +277,8 @@ def build_protocols(texts: Mapping[str, str]) -> ProtocolSet:
     else:
         try:
             definitions = _definitions(definition_paths[0], documents[definition_paths[0]])
-        except Invalid as exc:
-            problems.append(f"{definition_paths[0]}: field {exc.field}: {exc.message}")
+        except ContentFileError as exc:
+            problems.extend(exc.lines)
     refs: list[Ref] = []
     by_programme: dict[str, list[_ParsedFile]] = {}
     for path, data in documents.items():

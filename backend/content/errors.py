@@ -111,11 +111,14 @@ def problems(
     *,
     by_code: bool = False,
     items: Mapping[str, Items] | None = None,
+    tags: tuple[str, ...] = (),
 ) -> list[str]:
     """One line per problem: '<file>: [<item>: ]field <path>: <message>'."""
     lines = []
     for error in exc.errors():
         loc, text = list(error["loc"]), message(error)
+        if loc and loc[0] in tags:  # the branch a function chose, not a key of the file
+            loc = loc[1:]
         found = _AT.match(text)
         if found:  # a check of a whole item, reported against one of its fields
             loc += found.group(1).split(".")

@@ -32,6 +32,7 @@ class FileKind:
     model: Any
     by_code: bool = False  # name list items by their code in errors ('tiers[2] (high)')
     items: Mapping[str, Items] = field(default_factory=dict)  # 'rule NAT-MAT-BASE: field ...'
+    tags: tuple[str, ...] = ()  # the tags of a union chosen by a function (not in the data)
 
     @property
     def many(self) -> bool:
@@ -74,6 +75,9 @@ FILE_KINDS: tuple[FileKind, ...] = (
     ),
     FileKind("regimens.folic_acid", "regimens/folic_acid.yaml", models.FolicAcidFile, by_code=True),
     FileKind("benefits", "benefits/*.yaml", models.BenefitRulesFile, items=BENEFIT_ITEMS),
+    FileKind(
+        "protocols", "protocols/*.yaml", models.ProtocolsFile, tags=("protocol", "definitions")
+    ),
 )
 _BY_NAME = {kind.name: kind for kind in FILE_KINDS}
 _BY_MODEL = {kind.model: kind for kind in FILE_KINDS}
@@ -105,7 +109,7 @@ def check(kind: FileKind | str, label: str, data: Any) -> Any:
     try:
         return kind.adapter.validate_python(data)
     except ValidationError as exc:
-        lines = problems(label, exc, data, by_code=kind.by_code, items=kind.items)
+        lines = problems(label, exc, data, by_code=kind.by_code, items=kind.items, tags=kind.tags)
         raise ContentFileError(lines) from exc
 
 

@@ -25,6 +25,7 @@ from backend.content.indicators import EducationIndicator
 from backend.content.measurements import Bounds, Measurements
 from backend.content.mec import IudFile, MecProvenance, MecSourceRef, MecText, MethodsFile
 from backend.content.mec_table import ServicesFile, TableFile
+from backend.content.protocols import ProtocolsFile
 from backend.content.regimens import FolicAcidFile
 from backend.content.reminders import ReminderOffset, ReminderRules
 from backend.content.stages import STAGE_NAMES, LifeStages
@@ -49,6 +50,7 @@ __all__ = [
     "Number",
     "OffsetText",
     "Plausibility",
+    "ProtocolsFile",
     "Provenance",
     "Redating",
     "ReminderOffset",
