@@ -158,3 +158,13 @@ def test_the_benefits_schema_refuses_an_unknown_rule_kind(tmp_path: Path):
     data = _as_json(yaml.safe_load(path.read_text(encoding="utf-8")))
     data["rules"][0]["kind"] = "sabbatical"
     assert list(jsonschema_rs.validator_for(schema).iter_errors(data))
+
+
+def test_a_protocol_header_is_checked_at_start_up_naming_the_file_and_the_field(copy: Path):
+    _replace(copy / "protocols" / "child_health.yaml", 'version: "2017.3"', "version: 2017.3")
+    with pytest.raises(ContentFileError) as info:
+        load_all(copy)
+    line = next(p for p in info.value.lines if "child_health.yaml" in p)
+    assert line.endswith(
+        'child_health.yaml: field version: must be text in quotes, such as "2021.1"'
+    )
