@@ -27,14 +27,13 @@ from backend.care.protocols import (
     ProtocolError,
     ProtocolSet,
     ProtocolVersion,
-    Source,
-    Text,
 )
 from backend.care.reading import (
     Invalid,
     read_code,
 )
 from backend.care.when_reading import FileCtx, Ref
+from backend.conditions import Source, Text
 from backend.content import ContentFileError
 from backend.content import check as check_content
 from backend.content.common import as_source

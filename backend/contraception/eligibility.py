@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from backend.care.offsets import Offset, add_months
+from backend.care.offsets import Offset
 from backend.conditions import AllOf, AnyOf, Source, Text, compare
 from backend.content.mec_table import FACTS
 from backend.contraception.table import (
@@ -34,6 +34,7 @@ from backend.contraception.table import (
     Service,
     localize,
 )
+from backend.months import add_months
 
 # The table's names callers read with the engine's (the types live in contraception/table.py).
 __all__ = [
@@ -399,7 +400,7 @@ class _Assessor:
         if method.for_partner:
             explanation = self.sentences(self.text(self.table.texts["partner"]), explanation)
         limit = self.table.emergency.get(method.code)
-        services = ()
+        services: tuple[ServiceOffer, ...] = ()
         if offer != NOT_OFFERED:
             services = tuple(
                 _service(s, self.locale) for s in self.table.services if method.code in s.methods

@@ -64,7 +64,7 @@ class Is:
     kind: str  # fact | flag | predicate
 
 
-Expr = Compare | Is | AllOf | AnyOf | Not
+Expr = Compare | Is | AllOf["Expr"] | AnyOf["Expr"] | Not["Expr"]
 
 
 # --- the content, once loaded ---
