@@ -15,7 +15,8 @@ from flask import Flask
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from backend.content import models
-from backend.content.errors import Items, problems
+from backend.content.errors import Items
+from backend.content.errors import problems as problems  # regimens/folic_acid.py reads it here
 from backend.content.yamlfile import ContentFileError, load_yaml, yaml_problem
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
