@@ -8,13 +8,12 @@ from flask import Flask
 
 from backend.api import Api
 from backend.content import content_dir
+from backend.contraception import exporters, routes
+from backend.contraception.loading import load_eligibility
 
 
 def init_app(app: Flask, api: Api) -> None:
     """Load and check the eligibility table, register the blueprint."""
-    from backend.contraception import exporters, routes
-    from backend.contraception.loading import load_eligibility
-
     app.extensions["contraception.table"] = load_eligibility(content_dir(app) / "contraception")
     api.register_blueprint(routes.blp)
     exporters.register(app)
