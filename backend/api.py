@@ -10,14 +10,14 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import request
+from flask import current_app, request
 from flask_smorest.utils import prepare_response
 from marshmallow import fields, pre_load, validate
 from werkzeug.http import parse_etags
 
 from backend import content
 from backend.content.models import Measurements
-from backend.errors import PreconditionFailed
+from backend.errors import PreconditionFailed, PreconditionRequired
 from backend.i18n import _l
 
 # Dates and instants outside these bounds are typing mistakes or probes (0001-01-01,
@@ -295,8 +295,12 @@ class Blueprint(flask_smorest.Blueprint):
         return super().alt_response(status_code, response, **kwargs)
 
     def checks_version(self, func: Any) -> Any:
-        """Document the version check of a write: 412 when If-Match names another version (the
-        If-Match header and the ETag of the answer are documented by HttpConventionsPlugin)."""
+        """Document the version check of a write: 412 when If-Match names another version, 428
+        when it is missing and the server requires it (the If-Match header and the ETag of the
+        answer are documented by HttpConventionsPlugin)."""
+        func = self.alt_response(
+            428, description="No If-Match, and this server requires one (REQUIRE_IF_MATCH)"
+        )(func)
         return self.alt_response(412, description="If-Match names another version")(func)
 
     @staticmethod
@@ -306,9 +310,14 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def check_if_match(version: int) -> None:
-        """An If-Match that names another version answers 412; no If-Match is allowed."""
+        """An If-Match that names another version answers 412. No If-Match is allowed unless the
+        server is configured to require one (REQUIRE_IF_MATCH), which answers 428."""
         header = request.headers.get("If-Match")
         if header is None:
+            if current_app.config.get("REQUIRE_IF_MATCH"):
+                raise PreconditionRequired(
+                    _l("Send If-Match with the ETag you last read of this record.")
+                )
             return
         etags = parse_etags(header)
         if not (etags.star_tag or etags.contains_weak(str(version))):

@@ -74,6 +74,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Empty in development: derived from the oldest encryption key (the former scheme).
         "FIELD_LOOKUP_KEY": env.get("FIELD_LOOKUP_KEY", ""),
         "DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "Asia/Shanghai"),
+        # A write to a versioned record (profile, pregnancy, child, lesson) without If-Match:
+        # allowed by default (the handbook contract's clients send none); "1" answers 428.
+        "REQUIRE_IF_MATCH": env.get("REQUIRE_IF_MATCH", "") == "1",
         "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "zh_CN"),
         # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),

@@ -81,6 +81,10 @@ class PreconditionFailed(DomainError):
     status = 412
 
 
+class PreconditionRequired(DomainError):
+    status = 428
+
+
 class InvalidInput(DomainError):
     """Validation failed; `errors` maps each wrong field to its messages."""
 

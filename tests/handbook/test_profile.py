@@ -142,6 +142,23 @@ def test_stale_if_match_is_412_and_nothing_is_written(citizen):
     assert citizen.get("me").json["name"] == "甲"
 
 
+def test_if_match_is_optional_unless_the_server_requires_it(app, citizen):
+    """RFC 6585 428: with REQUIRE_IF_MATCH a write without If-Match is refused, not applied."""
+    assert citizen.patch("me", {"name": "甲"}).status_code == 200
+    app.config["REQUIRE_IF_MATCH"] = True
+    try:
+        r = citizen.patch("me", {"name": "乙"}, headers={"Accept-Language": "en"})
+        assert r.status_code == 428
+        assert r.headers["Content-Type"].startswith("application/problem+json")
+        assert "If-Match" in r.json["detail"]
+        assert citizen.get("me").json["name"] == "甲"
+        etag = citizen.get("me").headers["ETag"]
+        assert citizen.patch("me", {"name": "乙"}, headers={"If-Match": etag}).status_code == 200
+    finally:
+        app.config["REQUIRE_IF_MATCH"] = False
+    assert citizen.get("me").json["name"] == "乙"
+
+
 def test_staff_have_no_handbook_profile(make_staff):
     doctor, _ = make_staff(Role.DOCTOR)
     assert doctor.get("me").status_code == 403
