@@ -21,6 +21,8 @@ from backend.auth import service as auth_service
 from backend.auth.models import Institution, Role, User
 from backend.db import Session
 from backend.handbook import service as handbook_service
+from backend.handbook.children import create_child
+from backend.handbook.pregnancies import create_pregnancy
 
 PASSWORD = "demo-pass-2026"
 INSTITUTION = {
@@ -109,14 +111,14 @@ def _seed_citizen(session: OrmSession, citizen: User, inst: Institution, setting
     today = clock.today(citizen.timezone, settings["DEFAULT_TIMEZONE"])
     tz = settings["DEFAULT_TIMEZONE"]
     if not children:
-        handbook_service.create_child(
+        create_child(
             session,
             guardian=citizen,
             default_tz=tz,
             data={"name": "小宝", "sex": "male", "birth_date": today - dt.timedelta(days=2 * 365)},
         )
     if not pregnancies:
-        handbook_service.create_pregnancy(
+        create_pregnancy(
             session,
             woman=citizen,
             actor=citizen,

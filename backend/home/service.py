@@ -13,10 +13,11 @@ from backend.auth.models import User
 from backend.auth.policy import Action, authorize
 from backend.care import service as care_service
 from backend.care.protocols import ProtocolSet
+from backend.clock import person_today
 from backend.education import feed
 from backend.handbook import dating
-from backend.handbook import service as handbook_service
 from backend.handbook.models import Child, Guardian, Pregnancy, PregnancyStatus
+from backend.handbook.profiles import life_stages
 from backend.regimens import service as regimen_service
 from backend.regimens.folic_acid import FolicAcid
 from backend.reminders import service as reminder_service
@@ -103,7 +104,7 @@ def home(
     default_tz: str,
 ) -> dict[str, Any]:
     """The home screen of a citizen, as of her today."""
-    today = handbook_service.person_today(user, default_tz)
+    today = person_today(user, default_tz)
     steps, _ = care_service.schedule(
         session,
         person=user,
@@ -116,7 +117,7 @@ def home(
     return {
         "today": today,
         "name": user.name,
-        "life_stages": handbook_service.life_stages(session, person=user, today=today),
+        "life_stages": life_stages(session, person=user, today=today),
         "pregnancy": _pregnancy(session, user, today),
         "children": _children(session, user, today),
         "next_steps": [
