@@ -18,6 +18,7 @@ from backend.education import feed
 from backend.handbook import dating
 from backend.handbook.models import Child, Guardian, Pregnancy, PregnancyStatus
 from backend.handbook.profiles import life_stages
+from backend.regimens import adherence as regimen_adherence
 from backend.regimens import service as regimen_service
 from backend.regimens.folic_acid import FolicAcid
 from backend.reminders import service as reminder_service
@@ -77,7 +78,7 @@ def _folic_acid(
     if regimen is None:
         return None
     authorize(session, user, Action.READ, regimen)
-    view = regimen_service.overview(
+    view = regimen_adherence.overview(
         session, regimen=regimen, content=content, locale=locale, default_tz=default_tz
     )
     keys = ("id", "status", "dose", "ask_doctor", "today", "current_streak", "ends_on")

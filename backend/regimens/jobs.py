@@ -9,16 +9,15 @@ from typing import Any
 from flask import Flask
 
 from backend.db import Session
+from backend.regimens import lifecycle
 
 
 def complete_regimens(app: Flask) -> int:
     """Mark completed every active regimen whose last day has passed; its own unit of work."""
-    from backend.regimens import service
-
     with app.app_context():
         session = Session()
         try:
-            done = service.complete_past_end(session, default_tz=app.config["DEFAULT_TIMEZONE"])
+            done = lifecycle.complete_past_end(session, default_tz=app.config["DEFAULT_TIMEZONE"])
             session.commit()
             return len(done)
         finally:

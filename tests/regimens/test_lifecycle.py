@@ -8,7 +8,7 @@ import uuid
 
 from sqlalchemy import select
 
-from backend.regimens import jobs, service
+from backend.regimens import jobs, lifecycle, service
 from backend.regimens.models import Regimen
 from tests.conftest import NOON, SHANGHAI, TODAY
 from tests.regimens.conftest import days, iso
@@ -180,12 +180,12 @@ def test_past_its_end_it_reads_completed_and_the_daily_job_persists_it(mum, trav
         iso(end),
     )
     with app.app_context():  # the daily job runs in one; listeners read the app's settings
-        done = service.complete_past_end(db, default_tz="Asia/Shanghai")
+        done = lifecycle.complete_past_end(db, default_tz="Asia/Shanghai")
         assert [r.user_id for r in done] == [uuid.UUID(user_id)]
         db.commit()
     stored = db.scalars(select(Regimen).where(Regimen.user_id == uuid.UUID(user_id))).one()
     assert (stored.status, stored.stopped_on) == ("completed", end)
-    assert service.complete_past_end(db, default_tz="Asia/Shanghai") == []
+    assert lifecycle.complete_past_end(db, default_tz="Asia/Shanghai") == []
 
 
 def test_a_birth_completes_a_regimen_still_active(mum, travel):
