@@ -127,14 +127,15 @@ class PageArgsSchema(Schema):
     )
 
 
-def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
-    """A page envelope {items, page, page_size, total} around `item`."""
+def page_schema(item: type[ma.Schema], name: str, **extra: fields.Field) -> type[ma.Schema]:
+    """A page envelope {items, page, page_size, total} around `item`, and `extra` fields."""
     return Schema.from_dict(
         {
             "items": fields.List(fields.Nested(item)),
             "page": fields.Integer(),
             "page_size": fields.Integer(),
             "total": fields.Integer(),
+            **extra,
         },
         name=name,
     )

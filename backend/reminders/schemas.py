@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from backend.api import PageArgsSchema, Schema
+from backend.api import PageArgsSchema, Schema, page_schema
 from backend.care.schemas import PatientRefSchema, StepSchema
 from backend.i18n import _l
 from backend.reminders.models import ReminderKind
@@ -24,12 +24,9 @@ class NotificationSchema(Schema):
     read_at = fields.AwareDateTime(allow_none=True)
 
 
-class NotificationPageSchema(Schema):
-    items = fields.List(fields.Nested(NotificationSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
-    unread_count = fields.Integer()
+NotificationPageSchema = page_schema(
+    NotificationSchema, "NotificationPage", unread_count=fields.Integer()
+)
 
 
 class NotificationQueryArgsSchema(PageArgsSchema):
@@ -83,11 +80,7 @@ class ReminderSchema(Schema):
     last_error = fields.String(allow_none=True)
 
 
-class ReminderPageSchema(Schema):
-    items = fields.List(fields.Nested(ReminderSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
+ReminderPageSchema = page_schema(ReminderSchema, "ReminderPage")
 
 
 class PeriodArgsSchema(Schema):
@@ -126,8 +119,4 @@ class EscalationItemSchema(StepSchema):
     escalated_at = fields.AwareDateTime()
 
 
-class EscalationPageSchema(Schema):
-    items = fields.List(fields.Nested(EscalationItemSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
+EscalationPageSchema = page_schema(EscalationItemSchema, "EscalationPage")

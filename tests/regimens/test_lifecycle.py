@@ -81,11 +81,11 @@ def test_a_plan_then_a_pregnancy_recorded_late_completes_the_regimen(mum):
     assert body["stopped_on"] == iso(lmp + FIRST_TRIMESTER)
 
 
-def test_redating_moves_the_end(mum, doctor_for, changes):
+def test_redating_moves_the_end(mum, doctor_of, changes):
     api, user_id = mum
     preg = _pregnancy(api, lmp=TODAY - days(10 * 7))
     before = dt.date.fromisoformat(api.get(PATH).json["ends_on"])
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     # The scan measures 11+1 instead of 10+0: more than the 7-day threshold, the EDD moves.
     r = doctor.patch(
         f"pregnancies/{preg['id']}",
@@ -207,9 +207,9 @@ def test_a_birth_completes_a_regimen_still_active(mum, travel):
     assert body["stopped_on"] == iso(lmp + FIRST_TRIMESTER)
 
 
-def test_a_pregnancy_without_a_plan_takes_the_tier_of_her_recorded_risk_factors(mum, doctor_for):
+def test_a_pregnancy_without_a_plan_takes_the_tier_of_her_recorded_risk_factors(mum, doctor_of):
     api, user_id = mum
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     r = doctor.put(f"patients/{user_id}/regimens/folic-acid", {"risk_factors": ["epilepsy"]})
     assert r.status_code == 200
     _pregnancy(api, lmp=TODAY - days(5 * 7))
