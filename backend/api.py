@@ -10,9 +10,10 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import request
+from flask import request, send_from_directory
 from flask_smorest.utils import prepare_response
 from marshmallow import fields, pre_load, validate
+from swagger_ui_bundle import swagger_ui_path
 from werkzeug.http import parse_etags
 
 from backend import content
@@ -318,8 +319,6 @@ class Blueprint(flask_smorest.Blueprint):
 
 def serve_swagger_ui_assets(app: Any) -> None:
     """Serve Swagger UI's scripts and styles from the installed swagger-ui-bundle package."""
-    from flask import send_from_directory
-    from swagger_ui_bundle import swagger_ui_path
 
     def swagger_ui_asset(filename: str) -> Any:
         return send_from_directory(str(swagger_ui_path), filename, max_age=86400)

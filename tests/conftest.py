@@ -238,8 +238,7 @@ def make_staff(client: FlaskClient, db: sa.orm.Session):
 @pytest.fixture
 def doctor_of(make_staff, db: sa.orm.Session):
     """A doctor at an institution where the given citizen registered (建册)."""
-    from backend.access.models import Registration
-    from backend.auth.models import Role
+    from backend.auth.models import Registration, Role
 
     def make(citizen_id: str) -> tuple[Api, Any]:
         api, doctor = make_staff(Role.DOCTOR)

@@ -10,14 +10,13 @@ from __future__ import annotations
 from flask import Flask
 
 from backend.api import Api
+from backend.care import cli, exporters, receivers, routes
+from backend.care.loading import load_protocols
 from backend.content import content_dir
 
 
 def init_app(app: Flask, api: Api) -> None:
     """Load the protocols, register the blueprint, the listeners and the CLI."""
-    from backend.care import cli, exporters, receivers, routes
-    from backend.care.loading import load_protocols
-
     # From the content directory create_app validated (PROTOCOLS_DIR may point elsewhere).
     app.extensions["care.protocols"] = load_protocols(
         app.config.get("PROTOCOLS_DIR") or content_dir(app) / "protocols"
