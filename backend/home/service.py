@@ -18,6 +18,7 @@ from backend.education import feed
 from backend.handbook import dating
 from backend.handbook.models import Child, Guardian, Pregnancy, PregnancyStatus
 from backend.handbook.profiles import life_stages
+from backend.months import add_months
 from backend.regimens import adherence as regimen_adherence
 from backend.regimens import service as regimen_service
 from backend.regimens.folic_acid import FolicAcid
@@ -30,7 +31,7 @@ OPEN_STATUSES = ("overdue", "due", "upcoming")
 def child_age(birth: dt.date, today: dt.date) -> dict[str, int]:
     """A child's age as years, months and days (months the way parents count them)."""
     months = feed.age_in_months(birth, today)
-    anniversary = feed.add_months(birth, months)
+    anniversary = add_months(birth, months)
     return {"years": months // 12, "months": months % 12, "days": (today - anniversary).days}
 
 
@@ -92,7 +93,8 @@ def _lesson(session: Session, user: User, today: dt.date, locale: str) -> dict[s
     )
     fitting = [item for s in sections for item in s["now"]]
     unread = [item for item in fitting if item["read_at"] is None]
-    return (unread or fitting or [None])[0]
+    first: dict[str, Any] | None = (unread or fitting or [None])[0]
+    return first
 
 
 def home(

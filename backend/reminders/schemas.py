@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.api import PageArgsSchema, Schema, page_schema
@@ -88,7 +90,7 @@ class PeriodArgsSchema(Schema):
     to = fields.Date(required=True)
 
     @validates_schema
-    def _ordered(self, data: dict, **_: object) -> None:
+    def _ordered(self, data: dict[str, Any], **_: object) -> None:
         if data["to"] < data["from_"]:
             raise ValidationError({"to": [_l("The end is before the start.")]})
 
