@@ -7,11 +7,13 @@ from typing import Any
 
 from flask import Flask, Response, request
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as settings
-from backend import db, errors, guards
+from backend import content, db, errors, guards, review, webui
 from backend.api import HttpConventionsPlugin, serve_swagger_ui_assets
 from backend.extensions import api, babel
+from backend.i18n import select_locale
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -25,8 +27,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _trust_proxies(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
-
-    from backend.i18n import select_locale
 
     db.init_app(app)
     babel.init_app(
@@ -52,7 +52,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Registered first so that it runs last: after-request hooks run in reverse order.
     app.after_request(_commit_unit_of_work)
 
-    from backend import content
+    # Imported here, not with the package: `import backend.<module>` (Alembic, a test) runs
+    # this file first, and some domains' routes read content files at import, which
+    # content.init_app loads just below; cli imports the domains too.
+    from backend import cli
     from backend.domains import DOMAINS
 
     # Every content file is validated here, before any domain reads it: a broken file stops
@@ -62,12 +65,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         domain.init_app(app, api)
     guards.init_app(app)  # after auth's hook: a wrong role is 403 before a body is judged
 
-    from backend import review
-
     # A `verified: true` without its sign-off, or from memory, stops the app (issue 9).
     review.validate(app.config.get("CONTENT_DIR") or review.CONTENT_DIR)
-
-    from backend import cli, webui
 
     cli.init_app(app)
     webui.init_app(app)
@@ -78,8 +77,6 @@ def _trust_proxies(app: Flask) -> None:
     """Behind N reverse proxies, take the client address (throttling, audit) from them."""
     hops = {k: int(app.config.get(f"PROXY_FIX_X_{k.upper()}", 0)) for k in ("for", "proto", "host")}
     if any(hops.values()):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"]
         )
@@ -105,7 +102,7 @@ def _commit_unit_of_work(response: Response) -> Response:
         # A concurrent twin committed first: with the same Idempotency-Key, answer what it
         # answered (the key's row is committed now); otherwise a 409.
         errors.rollback_quietly()
-        from backend.ops import idempotency
+        from backend.ops import idempotency  # a domain: imported with the domains, above
 
         try:
             replayed = idempotency.replay()

@@ -10,9 +10,10 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import current_app, request
+from flask import current_app, request, send_from_directory
 from flask_smorest.utils import prepare_response
 from marshmallow import fields, pre_load, validate
+from swagger_ui_bundle import swagger_ui_path
 from werkzeug.http import parse_etags
 
 from backend import content
@@ -127,14 +128,15 @@ class PageArgsSchema(Schema):
     )
 
 
-def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
-    """A page envelope {items, page, page_size, total} around `item`."""
+def page_schema(item: type[ma.Schema], name: str, **extra: fields.Field) -> type[ma.Schema]:
+    """A page envelope {items, page, page_size, total} around `item`, and `extra` fields."""
     return Schema.from_dict(
         {
             "items": fields.List(fields.Nested(item)),
             "page": fields.Integer(),
             "page_size": fields.Integer(),
             "total": fields.Integer(),
+            **extra,
         },
         name=name,
     )
@@ -328,8 +330,6 @@ class Blueprint(flask_smorest.Blueprint):
 
 def serve_swagger_ui_assets(app: Any) -> None:
     """Serve Swagger UI's scripts and styles from the installed swagger-ui-bundle package."""
-    from flask import send_from_directory
-    from swagger_ui_bundle import swagger_ui_path
 
     def swagger_ui_asset(filename: str) -> Any:
         return send_from_directory(str(swagger_ui_path), filename, max_age=86400)

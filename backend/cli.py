@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
+from pathlib import Path
 
 import click
 import yaml
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from backend import migrate
+from backend import migrate, review, scheduler
+from backend.content.cli import content_schema
 from backend.db import engine_of
+from backend.demo import seed_demo
+from backend.education.cli import content_cli
+from backend.extensions import api
+from backend.reminders.dispatcher import worker_id as new_worker_id
 
 db_cli = AppGroup(
     "db", help="Create, upgrade and check the database schema."
@@ -41,8 +49,6 @@ def db_revision(message: str) -> None:
 
 def openapi_document() -> str:
     """The OpenAPI document as YAML, `openapi:` first, keys in the spec's own order."""
-    from backend.extensions import api
-
     plain = json.loads(json.dumps(api.spec.to_dict()))  # enums and lazy strings → plain str
     first = ("openapi", "info", "security", "tags", "paths", "components")
     ordered = {k: plain[k] for k in first if k in plain} | plain
@@ -64,14 +70,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(openapi_yaml)
     app.cli.add_command(dispatcher_command)
-    from backend.demo import seed_demo
-
     app.cli.add_command(seed_demo)
-    from backend.content.cli import content_schema
-
     # `flask content review` and `schema` join the content group the education domain registered.
-    from backend.education.cli import content_cli
-
     content_cli.add_command(content_review)
     content_cli.add_command(content_schema)
 
@@ -87,11 +87,6 @@ def init_app(app: Flask) -> None:
 @click.option("--unverified", is_flag=True, help="Only the items not verified yet.")
 def content_review(out_dir: str, unverified: bool) -> None:
     """Write the clinical review sheet of content/ (CSV and printable HTML)."""
-    import datetime as dt
-    from pathlib import Path
-
-    from backend import review
-
     items = review.collect()
     rows = review.review_rows(items, unverified_only=unverified)
     target = Path(out_dir)
@@ -115,10 +110,5 @@ def content_review(out_dir: str, unverified: bool) -> None:
 @with_appcontext
 def dispatcher_command(worker_id: str | None) -> None:
     """Run the reminder dispatcher (APScheduler) until SIGTERM."""
-    import logging
-
-    from backend import scheduler
-    from backend.reminders.dispatcher import worker_id as new_worker_id
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     scheduler.run(current_app._get_current_object(), worker=worker_id or new_worker_id())  # type: ignore[attr-defined]

@@ -17,10 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from backend import clock
+from backend.access import service as access_service
 from backend.auth import service as auth_service
-from backend.auth.models import Institution, Role, User
+from backend.auth.models import Institution, Registration, Role, User
 from backend.db import Session
+from backend.education import lesson_files
+from backend.education import service as lesson_service
 from backend.handbook import service as handbook_service
+from backend.handbook.children import create_child
+from backend.handbook.pregnancies import create_pregnancy
+from backend.indicators.demo import seed_population
 
 PASSWORD = "demo-pass-2026"
 INSTITUTION = {
@@ -75,25 +81,18 @@ def seed(session: OrmSession, settings: Any) -> dict[str, User]:
 
 def _seed_statistics(session: OrmSession, settings: Any) -> None:
     """A synthetic population behind the bureau's indicators (backend/indicators/demo.py)."""
-    from backend.indicators.demo import seed_population
-
     seed_population(session, today=clock.today(None, settings["DEFAULT_TIMEZONE"]))
 
 
 def _seed_lessons(session: OrmSession, *, author: User, approver: User) -> None:
     """The lessons of content/lessons, written by the educator and approved by the admin."""
-    from backend.education import lesson_files, service
-
-    service.import_lessons(
+    lesson_service.import_lessons(
         session, lessons=lesson_files.read_tree(), author=author, approver=approver
     )
 
 
 def _seed_citizen(session: OrmSession, citizen: User, inst: Institution, settings: Any) -> None:
     """Her profile and registration, a two-year-old, and a pregnancy at 20 weeks."""
-    from backend.access import service as access_service
-    from backend.auth.models import Registration
-
     if citizen.birth_date is None:
         citizen.birth_date = dt.date(1996, 5, 12)
         citizen.sex = "female"
@@ -109,14 +108,14 @@ def _seed_citizen(session: OrmSession, citizen: User, inst: Institution, setting
     today = clock.today(citizen.timezone, settings["DEFAULT_TIMEZONE"])
     tz = settings["DEFAULT_TIMEZONE"]
     if not children:
-        handbook_service.create_child(
+        create_child(
             session,
             guardian=citizen,
             default_tz=tz,
             data={"name": "小宝", "sex": "male", "birth_date": today - dt.timedelta(days=2 * 365)},
         )
     if not pregnancies:
-        handbook_service.create_pregnancy(
+        create_pregnancy(
             session,
             woman=citizen,
             actor=citizen,

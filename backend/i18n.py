@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from babel import support
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import Babel, Domain, get_locale, gettext, lazy_gettext, ngettext
 from sqlalchemy import inspect as sa_inspect
 
@@ -77,8 +77,6 @@ class CatalogBabel(Babel):
 
 
 def _default_locale() -> str:
-    from flask import current_app
-
     return str(current_app.config.get("DEFAULT_LOCALE", "zh_CN"))
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import importlib
 
+from backend.domains import DOMAINS
+
 
 def load_all() -> None:
     """Import backend.<domain>.models for every registered domain that has one."""
-    from backend.domains import DOMAINS
-
     for domain in DOMAINS:
         try:
             importlib.import_module(f"{domain.__name__}.models")

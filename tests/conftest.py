@@ -236,6 +236,20 @@ def make_staff(client: FlaskClient, db: sa.orm.Session):
 
 
 @pytest.fixture
+def doctor_of(make_staff, db: sa.orm.Session):
+    """A doctor at an institution where the given citizen registered (建册)."""
+    from backend.auth.models import Registration, Role
+
+    def make(citizen_id: str) -> tuple[Api, Any]:
+        api, doctor = make_staff(Role.DOCTOR)
+        db.add(Registration(user_id=uuid.UUID(citizen_id), institution_id=doctor.institution_id))
+        db.commit()
+        return api, doctor
+
+    return make
+
+
+@pytest.fixture
 def count_queries(app: Flask):
     """Context manager counting the SQL statements the app sends."""
 

@@ -38,6 +38,7 @@ from backend.auth.policy import (
 )
 from backend.auth.security import FieldCipher
 from backend.db import Session
+from backend.handbook import profiles
 from backend.handbook import service as handbook_service
 
 blp = Blueprint(
@@ -205,7 +206,7 @@ def _handbook(session: Any, person: User) -> dict[str, Any]:
     cipher = FieldCipher.from_config(current_app.config)
     pregnancies, children = handbook_service.all_records(session, person=person)
     return {
-        "profile": handbook_service.profile(
+        "profile": profiles.profile(
             session, user=person, default_tz=current_app.config["DEFAULT_TIMEZONE"], cipher=cipher
         ),
         "pregnancies": pregnancies,

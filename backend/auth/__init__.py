@@ -6,14 +6,13 @@ from flask import Flask, g, request
 from sqlalchemy.exc import DBAPIError
 
 from backend.api import Api
+from backend.auth import cli, policy, routes, security, service
 from backend.auth.models import User
+from backend.db import Session
 
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the blueprints, the bearer-token loader and the CLI."""
-    from backend.auth import cli, policy, routes, security, service
-    from backend.db import Session
-
     security.configure_hasher(
         time_cost=app.config["PASSWORD_HASH_TIME_COST"],
         memory_cost_kib=app.config["PASSWORD_HASH_MEMORY_KIB"],

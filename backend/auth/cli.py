@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from backend.auth import service
 from backend.auth.models import Role
+from backend.auth.security import FieldCipher
 from backend.db import Session
 from backend.errors import DomainError
 
@@ -42,8 +43,6 @@ keys = AppGroup("keys", help="Field-encryption keys.")
 @keys.command("reencrypt")
 def reencrypt() -> None:
     """Re-encrypt national ID numbers with the first FIELD_ENCRYPTION_KEY and re-hash them."""
-    from backend.auth.security import FieldCipher
-
     session = Session()
     try:
         count = service.reencrypt_national_ids(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from backend.auth.models import (
@@ -332,8 +332,6 @@ def reencrypt_national_ids(session: Session, *, cipher: Any, batch_size: int = 5
     the older keys can be removed once it has run. Each batch is one UPDATE (executemany).
     Raises when a value opens with no key listed (nothing is changed then).
     """
-    from sqlalchemy import bindparam, update
-
     done = 0
     last: uuid.UUID | None = None
     while True:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from flask import Flask
 
 from backend.api import Api
+from backend.calendars import routes
 
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the blueprint."""
-    from backend.calendars import routes
-
     api.register_blueprint(routes.blp)

@@ -47,6 +47,7 @@ from backend.care.schemas import (
 from backend.db import Session
 from backend.handbook import dating
 from backend.handbook import service as handbook_service
+from backend.handbook.models import Child, Pregnancy
 from backend.preamble import default_tz, request_locale, today_of
 from backend.responses import conditional, json_response
 
@@ -124,9 +125,27 @@ class PatientSchedule(MethodView):
 
 
 def _step(step_id: uuid.UUID, action: Action) -> CareStep:
+    """The step if the policy allows `action` on it; else 404."""
     session = Session()
     step: CareStep = authorize(session, _me(), action, service.get_step(session, step_id=step_id))
     return step
+
+
+def _pregnancy(pregnancy_id: uuid.UUID, action: Action) -> Pregnancy:
+    """The pregnancy if the policy allows `action` on it; else 404."""
+    session = Session()
+    record = handbook_service.get_pregnancy(session, pregnancy_id=pregnancy_id)
+    pregnancy: Pregnancy = authorize(session, _me(), action, record)
+    return pregnancy
+
+
+def _child(child_id: uuid.UUID, action: Action) -> Child:
+    """The child if the policy allows `action` on it; else 404."""
+    session = Session()
+    child: Child = authorize(
+        session, _me(), action, handbook_service.get_child(session, child_id=child_id)
+    )
+    return child
 
 
 def _detail(step: CareStep) -> dict[str, Any]:
@@ -204,14 +223,8 @@ class PregnancyRisk(MethodView):
     @login_required(CITIZEN, DOCTOR)
     def get(self, pregnancy_id: uuid.UUID) -> Any:
         """The risk grades of a pregnancy, newest first."""
-        session = Session()
-        pregnancy = authorize(
-            session,
-            _me(),
-            Action.READ,
-            handbook_service.get_pregnancy(session, pregnancy_id=pregnancy_id),
-        )
-        return service.risk_history(session, pregnancy=pregnancy)
+        pregnancy = _pregnancy(pregnancy_id, Action.READ)
+        return service.risk_history(Session(), pregnancy=pregnancy)
 
     @blp.arguments(RiskAssessmentCreateSchema)
     @blp.response(201, RiskAssessmentSchema)
@@ -220,15 +233,9 @@ class PregnancyRisk(MethodView):
     @login_required(DOCTOR)
     def post(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Record the five-colour risk grade; orange/red/purple add case management steps."""
-        session = Session()
-        pregnancy = authorize(
-            session,
-            _me(),
-            Action.WRITE,
-            handbook_service.get_pregnancy(session, pregnancy_id=pregnancy_id),
-        )
+        pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
         return service.assess_risk(
-            session,
+            Session(),
             pregnancy=pregnancy,
             actor=_me(),
             protocols=_protocols(),
@@ -249,10 +256,7 @@ class ChildCareOptions(MethodView):
     @login_required(CITIZEN, DOCTOR)
     def patch(self, data: dict[str, Any], child_id: uuid.UUID) -> Any:
         """Choose vaccine alternatives (JE-L or JE-I...) and record flags; re-plans the child."""
-        session = Session()
-        child = authorize(
-            session, _me(), Action.WRITE, handbook_service.get_child(session, child_id=child_id)
-        )
+        session, child = Session(), _child(child_id, Action.WRITE)
         return service.set_options(
             session,
             subject=service.child_subject(session, child),
@@ -272,15 +276,9 @@ class PregnancyCareOptions(MethodView):
     @login_required(CITIZEN, DOCTOR)
     def patch(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Record a pregnancy's flags (a previous baby with a birth defect); re-plans it."""
-        session = Session()
-        pregnancy = authorize(
-            session,
-            _me(),
-            Action.WRITE,
-            handbook_service.get_pregnancy(session, pregnancy_id=pregnancy_id),
-        )
+        pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
         return service.set_options(
-            session,
+            Session(),
             subject=service.pregnancy_subject(pregnancy),
             vaccine_choices=None,
             flags=data["flags"],
@@ -326,12 +324,7 @@ class MyMeasurements(MethodView):
         session, user = Session(), _me()
         subject = service.woman_subject(user)
         if data.get("pregnancy_id"):
-            pregnancy = authorize(
-                session,
-                user,
-                Action.WRITE,
-                handbook_service.get_pregnancy(session, pregnancy_id=data["pregnancy_id"]),
-            )
+            pregnancy = _pregnancy(data["pregnancy_id"], Action.WRITE)
             subject = service.pregnancy_subject(pregnancy)
         return service.record_measurement(
             session,

@@ -11,12 +11,11 @@ from __future__ import annotations
 from flask import Flask
 
 from backend.api import Api
+from backend.education import cli, exporters, routes
 
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the blueprint and the `content` command group."""
-    from backend.education import cli, exporters, routes
-
     api.register_blueprint(routes.blp)
     app.cli.add_command(cli.content_cli)
     exporters.register(app)

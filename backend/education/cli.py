@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from backend.auth import service as auth_service
 from backend.auth.models import Role, User
@@ -43,8 +44,6 @@ def _user(phone: str | None, roles: tuple[Role, ...], what: str) -> User | None:
 
 
 def _first_admin() -> User:
-    from sqlalchemy import select
-
     admin = (
         Session()
         .scalars(

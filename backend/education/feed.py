@@ -1,7 +1,7 @@
 """A reader's side of lessons: where she is on each stage's clock, her feed, reading a lesson,
 and marking it read or completed.
 
-Her stages come from the handbook (`handbook.service.life_stages`), each with its clock value:
+Her stages come from the handbook (`handbook.profiles.life_stages`), each with its clock value:
 the pregnancy week from the EDD, the postpartum day from the birth, the child's age in months
 (rearing) or years (education), her own age, and the months before a planned pregnancy. A loss
 is a section of its own (the birth stage on the `loss_day` clock, lessons with the topic
@@ -31,8 +31,8 @@ from backend.education.models import VersionStatus as VS
 from backend.education.service import colour, published_version
 from backend.errors import NotFound, invalid
 from backend.handbook import dating, stages
-from backend.handbook import service as handbook_service
 from backend.handbook.models import Child, Pregnancy, PregnancyStatus
+from backend.handbook.profiles import life_stages
 from backend.i18n import _l
 from backend.months import add_months, months_between
 
@@ -122,7 +122,7 @@ def losses(session: Session, *, person: User, today: dt.date) -> list[tuple[uuid
 
 def positions(session: Session, *, person: User, today: dt.date) -> list[Position]:
     """Her current stages with their clock values, then a section per recorded loss."""
-    current = handbook_service.life_stages(session, person=person, today=today)
+    current = life_stages(session, person=person, today=today)
     child_ids = [s.subject.id for s in current if s.subject.kind == "child"]
     births: dict[uuid.UUID, dt.date] = {}
     if child_ids:

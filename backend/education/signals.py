@@ -1,9 +1,9 @@
 """What education announces; the reminder planner listens (a `lesson_new` reminder per reader).
 
 Sent after the service flushed, inside the unit of work, with the lesson as sender and keyword
-arguments. A receiver works in the same `session` and must not commit.
+arguments. A receiver works in the same `session` and must not commit; with this module
+imported as `signals`:
 
-    from backend.education import signals
     signals.lesson_published.connect(on_lesson)  # on_lesson(sender, *, session, lesson, version)
 """
 

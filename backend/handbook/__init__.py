@@ -9,6 +9,9 @@ from backend.api import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the blueprint and her export sections."""
+    # Imported at registration, not with the package: other domains import backend.handbook
+    # (dating, service) early, and its schemas read content/dating (field bounds) at import,
+    # which create_app loads first.
     from backend.handbook import exporters, routes
 
     api.register_blueprint(routes.blp)

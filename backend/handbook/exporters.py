@@ -6,7 +6,7 @@ from flask import Flask, current_app
 
 from backend import exports
 from backend.auth.security import FieldCipher
-from backend.handbook import service
+from backend.handbook import profiles, service
 from backend.handbook.schemas import ChildSchema, PregnancySchema, ProfileSchema
 
 
@@ -16,7 +16,7 @@ def register(app: Flask) -> None:
         app,
         "profile",
         lambda s, u: [
-            service.profile(
+            profiles.profile(
                 s,
                 user=u,
                 default_tz=current_app.config["DEFAULT_TIMEZONE"],

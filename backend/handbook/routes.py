@@ -14,7 +14,7 @@ from backend.auth.models import Role
 from backend.auth.policy import Action, authorize, login_required, signed_in_user
 from backend.auth.security import FieldCipher
 from backend.db import Session
-from backend.handbook import service
+from backend.handbook import children, pregnancies, profiles, service
 from backend.handbook.models import Child, Pregnancy
 from backend.handbook.schemas import (
     BirthSchema,
@@ -61,7 +61,7 @@ class Me(MethodView):
     def get(self) -> Any:
         """Your profile, with your current life stages."""
         session, user = Session(), _me()
-        body = service.profile(session, user=user, default_tz=default_tz(), cipher=_cipher())
+        body = profiles.profile(session, user=user, default_tz=default_tz(), cipher=_cipher())
         return body, blp.etag(body.version)
 
     @blp.arguments(ProfileSchema)
@@ -73,10 +73,10 @@ class Me(MethodView):
         session, user = Session(), _me()
         blp.check_if_match(user.version)
         cipher = _cipher()
-        service.update_profile(
+        profiles.update_profile(
             session, user=user, data=data, default_tz=default_tz(), cipher=cipher
         )
-        body = service.profile(session, user=user, default_tz=default_tz(), cipher=cipher)
+        body = profiles.profile(session, user=user, default_tz=default_tz(), cipher=cipher)
         return body, blp.etag(body.version)
 
     @blp.response(204)
@@ -96,7 +96,7 @@ class MyPregnancies(MethodView):
     @login_required(Role.CITIZEN)
     def get(self, args: dict[str, Any]) -> Any:
         """Your pregnancies, the latest first."""
-        items, total = service.list_pregnancies(Session(), woman=_me(), **args)
+        items, total = pregnancies.list_pregnancies(Session(), woman=_me(), **args)
         return page(items, total=total, **args)
 
     @blp.arguments(PregnancyCreateSchema)
@@ -106,7 +106,7 @@ class MyPregnancies(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Record a pregnancy from the LMP or from a given EDD."""
         user = _me()
-        pregnancy = service.create_pregnancy(
+        pregnancy = pregnancies.create_pregnancy(
             Session(), woman=user, actor=user, data=data, default_tz=default_tz()
         )
         return pregnancy, blp.etag(pregnancy.version)
@@ -140,7 +140,7 @@ class PregnancyById(MethodView):
         """Correct the dating (an ultrasound, a corrected LMP or EDD) or the obstetric history."""
         pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
         blp.check_if_match(pregnancy.version)
-        service.update_pregnancy(
+        pregnancies.update_pregnancy(
             Session(), pregnancy=pregnancy, actor=_me(), data=data, default_tz=default_tz()
         )
         return pregnancy, blp.etag(pregnancy.version)
@@ -156,7 +156,7 @@ class PregnancyBirth(MethodView):
     def post(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Record the birth: closes the pregnancy and creates one child per baby."""
         pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
-        service.record_birth(Session(), pregnancy=pregnancy, data=data, default_tz=default_tz())
+        pregnancies.record_birth(Session(), pregnancy=pregnancy, data=data, default_tz=default_tz())
         return pregnancy, blp.etag(pregnancy.version)
 
 
@@ -170,7 +170,9 @@ class PregnancyEnd(MethodView):
     def post(self, data: dict[str, Any], pregnancy_id: uuid.UUID) -> Any:
         """Record that the pregnancy ended without a birth (loss or termination)."""
         pregnancy = _pregnancy(pregnancy_id, Action.WRITE)
-        service.end_pregnancy(Session(), pregnancy=pregnancy, data=data, default_tz=default_tz())
+        pregnancies.end_pregnancy(
+            Session(), pregnancy=pregnancy, data=data, default_tz=default_tz()
+        )
         return pregnancy, blp.etag(pregnancy.version)
 
 
@@ -184,7 +186,7 @@ class MyChildren(MethodView):
     @login_required(Role.CITIZEN)
     def get(self, args: dict[str, Any]) -> Any:
         """The children you are guardian of, the eldest first."""
-        items, total = service.list_children(Session(), guardian=_me(), **args)
+        items, total = children.list_children(Session(), guardian=_me(), **args)
         return page(items, total=total, **args)
 
     @blp.arguments(ChildSchema)
@@ -192,7 +194,7 @@ class MyChildren(MethodView):
     @login_required(Role.CITIZEN)
     def post(self, data: dict[str, Any]) -> Any:
         """Enter a child born before you joined; you become its guardian."""
-        child = service.create_child(Session(), guardian=_me(), data=data, default_tz=default_tz())
+        child = children.create_child(Session(), guardian=_me(), data=data, default_tz=default_tz())
         return child, blp.etag(child.version)
 
 
@@ -222,7 +224,7 @@ class ChildById(MethodView):
         """Correct a child's facts."""
         child = _child(child_id, Action.WRITE)
         blp.check_if_match(child.version)
-        service.update_child(
+        children.update_child(
             Session(), child=child, actor=_me(), data=data, default_tz=default_tz()
         )
         return child, blp.etag(child.version)

@@ -2,9 +2,8 @@
 
 Every signal is sent after the service flushed, inside the request's unit of work, with the
 record as sender and keyword arguments. A receiver works in the same `session` and must not
-commit; if it raises, the whole request is rolled back.
+commit; if it raises, the whole request is rolled back. With this module imported as `signals`:
 
-    from backend.handbook import signals
     signals.birth_recorded.connect(on_birth)  # on_birth(sender, *, session, pregnancy, children)
 """
 

@@ -9,6 +9,8 @@ from backend.api import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the blueprint."""
+    # Imported at registration: the routes' schemas build on the handbook's, which read
+    # content/dating (field bounds) at import, and create_app loads the content first.
     from backend.home import routes
 
     api.register_blueprint(routes.blp)

@@ -16,9 +16,10 @@ from backend.care.protocols import ProtocolSet
 from backend.clock import person_today
 from backend.education import feed
 from backend.handbook import dating
-from backend.handbook import service as handbook_service
 from backend.handbook.models import Child, Guardian, Pregnancy, PregnancyStatus
+from backend.handbook.profiles import life_stages
 from backend.months import add_months
+from backend.regimens import adherence as regimen_adherence
 from backend.regimens import service as regimen_service
 from backend.regimens.folic_acid import FolicAcid
 from backend.reminders import service as reminder_service
@@ -78,7 +79,7 @@ def _folic_acid(
     if regimen is None:
         return None
     authorize(session, user, Action.READ, regimen)
-    view = regimen_service.overview(
+    view = regimen_adherence.overview(
         session, regimen=regimen, content=content, locale=locale, default_tz=default_tz
     )
     keys = ("id", "status", "dose", "ask_doctor", "today", "current_streak", "ends_on")
@@ -119,7 +120,7 @@ def home(
     return {
         "today": today,
         "name": user.name,
-        "life_stages": handbook_service.life_stages(session, person=user, today=today),
+        "life_stages": life_stages(session, person=user, today=today),
         "pregnancy": _pregnancy(session, user, today),
         "children": _children(session, user, today),
         "next_steps": [

@@ -13,13 +13,12 @@ from flask import Flask
 
 from backend.api import Api
 from backend.content import content_dir
+from backend.regimens import exporters, receivers, routes
+from backend.regimens.folic_acid import load_folic_acid
 
 
 def init_app(app: Flask, api: Api) -> None:
     """Load the regimen file, register the blueprint and the handbook listeners."""
-    from backend.regimens import exporters, receivers, routes
-    from backend.regimens.folic_acid import load_folic_acid
-
     app.extensions["regimens.folic_acid"] = load_folic_acid(
         app.config.get("REGIMENS_DIR") or content_dir(app) / "regimens"
     )

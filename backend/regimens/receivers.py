@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app
 
 from backend.handbook import signals
-from backend.regimens import service
+from backend.regimens import lifecycle
 
 
 def connect() -> None:
@@ -25,7 +25,7 @@ def connect() -> None:
 
 
 def on_pregnancy_dated(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) -> None:
-    service.follow_pregnancy(
+    lifecycle.follow_pregnancy(
         session,
         pregnancy=pregnancy,
         content=current_app.extensions["regimens.folic_acid"],
@@ -34,8 +34,8 @@ def on_pregnancy_dated(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) 
 
 
 def on_pregnancy_ended(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) -> None:
-    service.stop_for_loss(session, pregnancy=pregnancy)
+    lifecycle.stop_for_loss(session, pregnancy=pregnancy)
 
 
 def on_birth(_sender: Any, *, session: Any, pregnancy: Any, **_: Any) -> None:
-    service.complete_at_birth(session, pregnancy=pregnancy)
+    lifecycle.complete_at_birth(session, pregnancy=pregnancy)

@@ -24,7 +24,7 @@ from backend.db import Session
 from backend.errors import NotFound
 from backend.i18n import _l
 from backend.preamble import default_tz, request_locale
-from backend.regimens import service
+from backend.regimens import adherence, plans, service
 from backend.regimens.folic_acid import FolicAcid
 from backend.regimens.models import Regimen
 from backend.regimens.schemas import (
@@ -65,7 +65,7 @@ def _my_regimen(action: Action) -> Regimen:
 
 
 def _overview(regimen: Regimen) -> dict[str, Any]:
-    return service.overview(
+    return adherence.overview(
         Session(),
         regimen=regimen,
         content=_content(),
@@ -90,7 +90,7 @@ class MyFolicAcid(MethodView):
     def put(self, data: dict[str, Any]) -> Any:
         """Record or change your plan: the planned date, the reminder time, your risk factors."""
         session, user = Session(), _me()
-        regimen = service.save_plan(
+        regimen = plans.save_plan(
             session, woman=user, data=data, content=_content(), default_tz=default_tz()
         )
         if data.get("planned_pregnancy_on"):
@@ -116,7 +116,7 @@ class MyFolicAcidCheckIns(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Tick off a day (today by default); answering again for a day changes the answer."""
         regimen = _my_regimen(Action.WRITE)
-        return service.check_in(
+        return adherence.check_in(
             Session(),
             regimen=regimen,
             on=data.get("on"),
@@ -134,7 +134,7 @@ class MyFolicAcidAdherence(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Days taken over a period of your regimen (all of it by default), and streaks."""
         regimen = _my_regimen(Action.READ)
-        result = service.adherence(
+        result = adherence.adherence(
             Session(),
             regimen=regimen,
             since=args.get("from_"),
@@ -154,7 +154,7 @@ class PatientFolicAcid(MethodView):
         """Record a patient's folic acid risk factors; her active regimen takes the new tier."""
         session = Session()
         woman = authorize_owner(session, _me(), Action.WRITE, session.get(User, patient_id))
-        record, regimen = service.set_risk_factors(
+        record, regimen = plans.set_risk_factors(
             session,
             woman=woman,
             actor=_me(),

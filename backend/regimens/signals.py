@@ -1,9 +1,9 @@
 """What the regimens announce; the reminder planner listens and re-plans.
 
 Sent after the service flushed, inside the unit of work, with the regimen as sender and keyword
-arguments. A receiver works in the same `session` and must not commit.
+arguments. A receiver works in the same `session` and must not commit; with this module
+imported as `signals`:
 
-    from backend.regimens import signals
     signals.regimen_changed.connect(on_regimen)  # on_regimen(sender, *, session, regimen)
 """
 

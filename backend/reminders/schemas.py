@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from backend.api import PageArgsSchema, Schema
+from backend.api import PageArgsSchema, Schema, page_schema
 from backend.care.schemas import PatientRefSchema, StepSchema
 from backend.i18n import _l
 from backend.reminders.models import ReminderKind
@@ -26,12 +26,9 @@ class NotificationSchema(Schema):
     read_at = fields.AwareDateTime(allow_none=True)
 
 
-class NotificationPageSchema(Schema):
-    items = fields.List(fields.Nested(NotificationSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
-    unread_count = fields.Integer()
+NotificationPageSchema = page_schema(
+    NotificationSchema, "NotificationPage", unread_count=fields.Integer()
+)
 
 
 class NotificationQueryArgsSchema(PageArgsSchema):
@@ -85,11 +82,7 @@ class ReminderSchema(Schema):
     last_error = fields.String(allow_none=True)
 
 
-class ReminderPageSchema(Schema):
-    items = fields.List(fields.Nested(ReminderSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
+ReminderPageSchema = page_schema(ReminderSchema, "ReminderPage")
 
 
 class PeriodArgsSchema(Schema):
@@ -128,8 +121,4 @@ class EscalationItemSchema(StepSchema):
     escalated_at = fields.AwareDateTime()
 
 
-class EscalationPageSchema(Schema):
-    items = fields.List(fields.Nested(EscalationItemSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
+EscalationPageSchema = page_schema(EscalationItemSchema, "EscalationPage")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backend.auth.models import Registration, Role
+from backend.auth.models import Role
 from backend.care import service
 from backend.care.loading import load_protocols
 from backend.care.models import CareStep, StepState
@@ -23,17 +23,6 @@ pytestmark = pytest.mark.usefixtures("at_noon")
 
 def _iso(d: dt.date) -> str:
     return d.isoformat()
-
-
-@pytest.fixture
-def doctor_for(make_staff, db):
-    def make(user_id: str):
-        api, doctor = make_staff(Role.DOCTOR)
-        db.add(Registration(user_id=uuid.UUID(user_id), institution_id=doctor.institution_id))
-        db.commit()
-        return api, doctor
-
-    return make
 
 
 def _pregnancy(api, weeks: int) -> dict:
@@ -81,11 +70,11 @@ def test_late_registration_at_week_26_shows_missed_without_a_flood(mum):
     assert "ph_prenatal_2" not in due_now and "ogtt" in due_now
 
 
-def test_redating_by_ultrasound_moves_pending_steps_and_keeps_history(mum, doctor_for):
+def test_redating_by_ultrasound_moves_pending_steps_and_keeps_history(mum, doctor_of):
     api, user_id = mum
     preg = _pregnancy(api, 10)
     before = _steps(api)["nt_scan"]
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     # Scan today measures 11+0 instead of 10+0: more than the 7-day threshold, the EDD moves.
     r = doctor.patch(
         f"pregnancies/{preg['id']}",
@@ -169,10 +158,10 @@ def _visit_step(api, code: str) -> dict:
     return _steps(api)[code]
 
 
-def test_low_haemoglobin_is_anaemia_and_adds_the_recheck(mum, doctor_for):
+def test_low_haemoglobin_is_anaemia_and_adds_the_recheck(mum, doctor_of):
     api, user_id = mum
     _pregnancy(api, 8)
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     visit = _visit_step(api, "cma_visit_1")
     assert "anaemia_recheck" not in _steps(api)
     r = doctor.post(
@@ -185,10 +174,10 @@ def test_low_haemoglobin_is_anaemia_and_adds_the_recheck(mum, doctor_for):
     assert recheck["follows_up"] == "cma_visit_1" and recheck["status"] in ("upcoming", "due")
 
 
-def test_impossible_values_are_refused_naming_the_field(mum, doctor_for):
+def test_impossible_values_are_refused_naming_the_field(mum, doctor_of):
     api, user_id = mum
     _pregnancy(api, 8)
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     visit = _visit_step(api, "cma_visit_1")
     for values, field in (
         ({"haemoglobin_g_l": 900}, "values.haemoglobin_g_l"),
@@ -207,10 +196,10 @@ def test_impossible_values_are_refused_naming_the_field(mum, doctor_for):
     assert _visit_step(api, "cma_visit_1")["status"] == "due"
 
 
-def test_high_risk_serum_screen_refers_to_prenatal_diagnosis(mum, doctor_for):
+def test_high_risk_serum_screen_refers_to_prenatal_diagnosis(mum, doctor_of):
     api, user_id = mum
     _pregnancy(api, 16)
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     screen = _visit_step(api, "serum_screen_t2")
     r = doctor.post(
         f"care-steps/{screen['id']}/results",
@@ -221,12 +210,12 @@ def test_high_risk_serum_screen_refers_to_prenatal_diagnosis(mum, doctor_for):
     assert referral["opens_on"] == _iso(TODAY) and referral["status"] == "due"
 
 
-def test_hearing_refer_leads_to_rescreen(mum, doctor_for):
+def test_hearing_refer_leads_to_rescreen(mum, doctor_of):
     api, user_id = mum
     child = api.post(
         "me/children", {"sex": "male", "birth_date": _iso(TODAY - dt.timedelta(days=3))}
     ).json
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     steps = _steps(api)
     assert f"hearing_rescreen@{child['id']}" not in steps
     screen = steps[f"hearing_screen@{child['id']}"]
@@ -238,10 +227,10 @@ def test_hearing_refer_leads_to_rescreen(mum, doctor_for):
     assert _steps(api)[f"hearing_rescreen@{child['id']}"]["follows_up"] == "hearing_screen"
 
 
-def test_risk_escalation_adds_case_management_and_de_escalation_removes_it(mum, doctor_for):
+def test_risk_escalation_adds_case_management_and_de_escalation_removes_it(mum, doctor_of):
     api, user_id = mum
     preg = _pregnancy(api, 14)
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     extra = {"risk_care_critical_centre", "risk_report_orange"}
     assert not extra & set(_steps(api))
     r = doctor.post(
@@ -265,10 +254,10 @@ def test_risk_escalation_adds_case_management_and_de_escalation_removes_it(mum, 
     assert [h["colour"] for h in history] == ["green", "orange"]
 
 
-def test_purple_coexists_with_the_highest_colour(mum, doctor_for):
+def test_purple_coexists_with_the_highest_colour(mum, doctor_of):
     api, user_id = mum
     preg = _pregnancy(api, 14)
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     r = doctor.post(
         f"pregnancies/{preg['id']}/risk-assessments",
         {"colours": ["purple", "yellow"], "conditions": ["HBsAg+"], "assessed_on": _iso(TODAY)},
@@ -276,10 +265,10 @@ def test_purple_coexists_with_the_highest_colour(mum, doctor_for):
     assert (r.json["colour"], r.json["purple"]) == ("yellow", True)
 
 
-def test_sync_is_idempotent_and_never_rewrites_done_steps(app, mum, doctor_for, db):
+def test_sync_is_idempotent_and_never_rewrites_done_steps(app, mum, doctor_of, db):
     api, user_id = mum
     preg = _pregnancy(api, 8)
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     visit = _visit_step(api, "cma_visit_1")
     doctor.post(
         f"care-steps/{visit['id']}/results",
@@ -298,11 +287,11 @@ def test_sync_is_idempotent_and_never_rewrites_done_steps(app, mum, doctor_for, 
 
 
 def test_a_new_protocol_version_reaches_enrolled_women_without_touching_done_steps(
-    app, mum, doctor_for, db, tmp_path
+    app, mum, doctor_of, db, tmp_path
 ):
     api, user_id = mum
     _pregnancy(api, 8)
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     done_visit = _visit_step(api, "cma_visit_1")
     doctor.post(
         f"care-steps/{done_visit['id']}/results",
@@ -350,7 +339,7 @@ def test_declined_and_done_elsewhere(mum):
     assert r.status_code == 200 and r.json["status"] == "done"
 
 
-def test_home_measurements_are_self_reported_and_seen_by_her_doctor(mum, doctor_for):
+def test_home_measurements_are_self_reported_and_seen_by_her_doctor(mum, doctor_of):
     api, user_id = mum
     r = api.post(
         "me/measurements",
@@ -366,7 +355,7 @@ def test_home_measurements_are_self_reported_and_seen_by_her_doctor(mum, doctor_
         {"kind": "weight", "measured_at": NOON.isoformat(), "values": {"weight_kg": 650}},
     )
     assert r.status_code == 422 and "values.weight_kg" in r.json["errors"]
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     seen = doctor.get(f"patients/{user_id}/measurements").json
     assert seen["total"] == 1 and seen["items"][0]["kind"] == "blood_pressure"
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from backend.auth.models import PartnerGrant, PartnerGrantStatus, Registration, Role
+from backend.auth.models import PartnerGrant, PartnerGrantStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Noon in Shanghai on 2026-03-10: every test stands here unless it moves the clock.
@@ -36,19 +36,6 @@ def pregnant(make_citizen):
         r = api.post("me/pregnancies", {"lmp": days_ago(lmp_days_ago), **body})
         assert r.status_code == 201, r.json
         return api, user_id, r.json
-
-    return make
-
-
-@pytest.fixture
-def doctor_of(make_staff, db):
-    """A doctor at an institution where the given citizen registered (建册)."""
-
-    def make(citizen_id: str):
-        api, doctor = make_staff(Role.DOCTOR)
-        db.add(Registration(user_id=uuid.UUID(citizen_id), institution_id=doctor.institution_id))
-        db.commit()
-        return api, doctor
 
     return make
 

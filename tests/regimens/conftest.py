@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 
-from backend.auth.models import Registration, Role
 from backend.regimens import signals
 from tests.conftest import PASSWORD
 
@@ -36,19 +35,6 @@ def travel(frozen_clock):
         api.token = r.json["access_token"]
 
     return move
-
-
-@pytest.fixture
-def doctor_for(make_staff, db):
-    """A doctor of an institution where the woman registered (建册)."""
-
-    def make(user_id: str):
-        api, doctor = make_staff(Role.DOCTOR)
-        db.add(Registration(user_id=uuid.UUID(user_id), institution_id=doctor.institution_id))
-        db.commit()
-        return api, doctor
-
-    return make
 
 
 @pytest.fixture

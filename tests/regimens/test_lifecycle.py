@@ -8,7 +8,7 @@ import uuid
 
 from sqlalchemy import select
 
-from backend.regimens import jobs, service
+from backend.regimens import jobs, lifecycle, service
 from backend.regimens.models import Regimen
 from tests.conftest import NOON, SHANGHAI, TODAY
 from tests.regimens.conftest import days, iso
@@ -81,11 +81,11 @@ def test_a_plan_then_a_pregnancy_recorded_late_completes_the_regimen(mum):
     assert body["stopped_on"] == iso(lmp + FIRST_TRIMESTER)
 
 
-def test_redating_moves_the_end(mum, doctor_for, changes):
+def test_redating_moves_the_end(mum, doctor_of, changes):
     api, user_id = mum
     preg = _pregnancy(api, lmp=TODAY - days(10 * 7))
     before = dt.date.fromisoformat(api.get(PATH).json["ends_on"])
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     # The scan measures 11+1 instead of 10+0: more than the 7-day threshold, the EDD moves.
     r = doctor.patch(
         f"pregnancies/{preg['id']}",
@@ -180,12 +180,12 @@ def test_past_its_end_it_reads_completed_and_the_daily_job_persists_it(mum, trav
         iso(end),
     )
     with app.app_context():  # the daily job runs in one; listeners read the app's settings
-        done = service.complete_past_end(db, default_tz="Asia/Shanghai")
+        done = lifecycle.complete_past_end(db, default_tz="Asia/Shanghai")
         assert [r.user_id for r in done] == [uuid.UUID(user_id)]
         db.commit()
     stored = db.scalars(select(Regimen).where(Regimen.user_id == uuid.UUID(user_id))).one()
     assert (stored.status, stored.stopped_on) == ("completed", end)
-    assert service.complete_past_end(db, default_tz="Asia/Shanghai") == []
+    assert lifecycle.complete_past_end(db, default_tz="Asia/Shanghai") == []
 
 
 def test_a_birth_completes_a_regimen_still_active(mum, travel):
@@ -207,9 +207,9 @@ def test_a_birth_completes_a_regimen_still_active(mum, travel):
     assert body["stopped_on"] == iso(lmp + FIRST_TRIMESTER)
 
 
-def test_a_pregnancy_without_a_plan_takes_the_tier_of_her_recorded_risk_factors(mum, doctor_for):
+def test_a_pregnancy_without_a_plan_takes_the_tier_of_her_recorded_risk_factors(mum, doctor_of):
     api, user_id = mum
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     r = doctor.put(f"patients/{user_id}/regimens/folic-acid", {"risk_factors": ["epilepsy"]})
     assert r.status_code == 200
     _pregnancy(api, lmp=TODAY - days(5 * 7))

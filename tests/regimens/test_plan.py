@@ -122,10 +122,10 @@ def test_no_regimen_yet_is_404(mum):
     assert api.post(f"{PATH}/check-ins", {"taken": True}).status_code == 404
 
 
-def test_her_doctor_records_risk_factors_and_her_regimen_takes_the_tier(mum, doctor_for, db):
+def test_her_doctor_records_risk_factors_and_her_regimen_takes_the_tier(mum, doctor_of, db):
     api, user_id = mum
     api.put(PATH, {"planned_pregnancy_on": iso(TODAY + days(120))})
-    doctor, doc = doctor_for(user_id)
+    doctor, doc = doctor_of(user_id)
     r = doctor.put(f"patients/{user_id}/regimens/folic-acid", {"risk_factors": ["epilepsy"]})
     assert r.status_code == 200, r.json
     assert (r.json["tier"], r.json["ask_doctor"], r.json["risk_factors"]) == (
@@ -143,9 +143,9 @@ def test_her_doctor_records_risk_factors_and_her_regimen_takes_the_tier(mum, doc
     assert [(a.action, a.method) for a in audited] == [("write", "PUT")]
 
 
-def test_risk_factors_recorded_before_any_plan_set_the_tier_of_the_next_one(mum, doctor_for):
+def test_risk_factors_recorded_before_any_plan_set_the_tier_of_the_next_one(mum, doctor_of):
     api, user_id = mum
-    doctor, _ = doctor_for(user_id)
+    doctor, _ = doctor_of(user_id)
     r = doctor.put(f"patients/{user_id}/regimens/folic-acid", {"risk_factors": ["diabetes"]})
     assert r.status_code == 200 and r.json["regimen_id"] is None
     body = api.put(PATH, {"planned_pregnancy_on": iso(TODAY + days(100))}).json

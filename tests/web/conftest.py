@@ -110,11 +110,10 @@ def _wait_for(url: str, proc: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"the server did not answer at {url}")
 
 
-@pytest.fixture
-def phone_page(browser: Any, server: str) -> Iterator[Any]:
-    """A phone-sized page (375×667) in Chinese."""
+def _page(browser: Any, server: str, width: int, height: int) -> Iterator[Any]:
+    """A page of this size in Chinese, in a context of its own (closed afterwards)."""
     context = browser.new_context(
-        viewport={"width": 375, "height": 667},
+        viewport={"width": width, "height": height},
         locale="zh-CN",
         base_url=server,
         accept_downloads=True,
@@ -123,21 +122,18 @@ def phone_page(browser: Any, server: str) -> Iterator[Any]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def phone_page(browser: Any, server: str) -> Iterator[Any]:
+    """A phone-sized page (375×667) in Chinese."""
+    yield from _page(browser, server, 375, 667)
 
 
 @pytest.fixture
 def desk_page(browser: Any, server: str) -> Iterator[Any]:
     """A desktop page (1366×800) in Chinese, for the staff console."""
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 800},
-        locale="zh-CN",
-        base_url=server,
-        accept_downloads=True,
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    yield from _page(browser, server, 1366, 800)
 
 
 @pytest.fixture
