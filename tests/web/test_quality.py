@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -37,13 +39,13 @@ SCREENS = {
     BUREAU: ["/app/indicators"],
 }
 
-# Lighthouse's "good" thresholds (web.dev/vitals) and the issue's JS budget.
-BUDGETS = {
-    "js_gzip_kb": 200,  # issue 14: the family client's first screen
-    "lcp_ms": 2500,
-    "cls": 0.1,
-    "tbt_ms": 600,  # Lighthouse's "good" is 200 on its reference machine; ours is shared
-}
+# Budgets of what the client sends (the issue's 200 KB of JS gzipped for the first screen) and of
+# layout stability: they do not depend on the machine, so they always hold.
+BUDGETS = {"js_gzip_kb": 200, "css_gzip_kb": 100, "requests": 10, "cls": 0.1}
+# Lighthouse's "good" timings (web.dev/vitals: LCP 2.5 s, TBT 200 ms). Timings measure the
+# machine as much as the client: asserted on a quiet one (load average below its cores), printed
+# always, so a run on a loaded machine shows them without failing on other people's work.
+TIMING_BUDGETS = {"lcp_ms": 2500, "tbt_ms": 200}
 # Lighthouse's mobile preset: a slow 4G link (150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up).
 SLOW_4G = {
     "offline": False,
@@ -118,24 +120,33 @@ def _open_screen(page: Any, screen: str) -> None:
     page.wait_for_timeout(300)
 
 
+def _check(page: Any, screen: str, failures: list[Any]) -> None:
+    named, unnamed = _unnamed(page)
+    stops = _tab_stops(page)
+    silent = [s for s in stops if not s["name"] or not s["visible"]]
+    print(
+        f"  {screen:<20} controls named {named:>3}, unnamed {len(unnamed)}; "
+        f"tab stops {len(stops):>2}, unnamed or hidden {len(silent)}"
+    )
+    if unnamed or silent or not stops:
+        failures.append((screen, unnamed, silent))
+
+
 def test_every_console_screen_names_its_controls_and_tab_stops(desk_page):
-    page, report, failures = desk_page, [], []
+    page, failures = desk_page, []
+    print("\nconsole accessibility (Chromium accessibility tree; Tab from the top):")
+    page.goto("/app/login")
+    page.wait_for_load_state("networkidle")
+    _check(page, "/app/login", failures)
     for phone, screens in SCREENS.items():
         _console_login(page, phone)
         for screen in screens:
             _open_screen(page, screen)
-            named, unnamed = _unnamed(page)
-            stops = _tab_stops(page)
-            silent = [s for s in stops if not s["name"] or not s["visible"]]
-            report.append(
-                f"  {screen:<20} controls named {named:>3}, unnamed {len(unnamed)}; "
-                f"tab stops {len(stops):>2}, unnamed or hidden {len(silent)}"
-            )
-            if unnamed or silent or not stops:
-                failures.append((screen, unnamed, silent))
+            _check(page, screen, failures)
+            page.keyboard.press("Escape")  # a dialog closes from the keyboard
+        expect(page.get_by_role("dialog")).to_have_count(0)
         page.get_by_role("button", name="退出登录").click()
-    print("\nconsole accessibility (Chromium accessibility tree; Tab from the top):")
-    print("\n".join(report))
+        expect(page).to_have_url(re.compile(r"/app/login$"))
     assert not failures, failures
 
 
@@ -211,14 +222,22 @@ def test_family_client_keeps_lighthouse_style_budgets_on_slow_4g(phone_page):
     rows["/m/ (home)"] = _measure(
         page, "/m/", lambda: expect(page.locator("[data-test=pregnancy]")).to_be_visible()
     )
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    quiet = load < cores
     print("\nfamily client, slow 4G (150 ms RTT, 1.6 Mbit/s), empty cache:")
     print("  budgets: " + ", ".join(f"{k} < {v}" for k, v in BUDGETS.items()))
+    print(
+        "  timing budgets: "
+        + ", ".join(f"{k} < {v}" for k, v in TIMING_BUDGETS.items())
+        + f" ({'asserted' if quiet else 'not asserted'}: load {load:.1f} on {cores} cores)"
+    )
     for url, m in rows.items():
         print(
             f"  {url:<11} JS {m['js_gzip_kb']:.0f} KB gz, CSS {m['css_gzip_kb']:.0f} KB gz, "
             f"{m['requests']} requests, DOMContentLoaded {m['dcl_ms']:.0f} ms, "
             f"LCP {m['lcp_ms']:.0f} ms, CLS {m['cls']:.3f}, TBT {m['tbt_ms']:.0f} ms"
         )
+    budgets = BUDGETS | (TIMING_BUDGETS if quiet else {})
     for url, m in rows.items():
-        over = {k: round(m[k], 3) for k, limit in BUDGETS.items() if m[k] >= limit}
+        over = {k: round(m[k], 3) for k, limit in budgets.items() if m[k] >= limit}
         assert not over, f"{url} over budget: {over}"
