@@ -76,6 +76,20 @@ def _unnamed(page: Any) -> tuple[int, list[str]]:
     return named, unnamed
 
 
+STOP_JS = """() => {
+  const el = document.activeElement
+  if (!el || el === document.body) return null
+  const label = el.getAttribute('aria-label') || (el.labels && el.labels[0]
+    && el.labels[0].innerText) || el.getAttribute('title')
+    || el.getAttribute('placeholder') || el.innerText || el.value || ''
+  const box = el.getBoundingClientRect()
+  const style = getComputedStyle(el)
+  return {tag: el.tagName.toLowerCase(), name: label.trim().slice(0, 40),
+          visible: box.width > 0 && box.height > 0,
+          ring: style.outlineStyle !== 'none' || style.boxShadow !== 'none'}
+}"""
+
+
 def _tab_stops(page: Any, count: int = 25) -> list[dict[str, Any]]:
     """Press Tab `count` times from the top; what each stop is and whether it says so."""
     page.evaluate("document.activeElement && document.activeElement.blur()")
@@ -83,22 +97,13 @@ def _tab_stops(page: Any, count: int = 25) -> list[dict[str, Any]]:
     stops = []
     for _ in range(count):
         page.keyboard.press("Tab")
-        stops.append(
-            page.evaluate(
-                """() => {
-                  const el = document.activeElement
-                  if (!el || el === document.body) return null
-                  const label = el.getAttribute('aria-label') || (el.labels && el.labels[0]
-                    && el.labels[0].innerText) || el.getAttribute('title')
-                    || el.getAttribute('placeholder') || el.innerText || el.value || ''
-                  const box = el.getBoundingClientRect()
-                  const style = getComputedStyle(el)
-                  return {tag: el.tagName.toLowerCase(), name: label.trim().slice(0, 40),
-                          visible: box.width > 0 && box.height > 0,
-                          ring: style.outlineStyle !== 'none' || style.boxShadow !== 'none'}
-                }"""
-            )
-        )
+        stop = page.evaluate(STOP_JS)
+        for _ in range(4):  # a pop-up panel opening on focus may still be in its transition
+            if not stop or stop["visible"]:
+                break
+            page.wait_for_timeout(150)
+            stop = page.evaluate(STOP_JS)
+        stops.append(stop)
     return [s for s in stops if s]
 
 
