@@ -104,6 +104,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/partner-invitations/<uuid:grant_id>/accept"): C,
     ("GET", "/api/v1/patients"): D,
     ("GET", "/api/v1/patients/<uuid:patient_id>"): D,
+    ("GET", "/api/v1/patients/<uuid:patient_id>/access-log"): D,
     ("GET", "/api/v1/patients/<uuid:patient_id>/contraception"): D,
     ("POST", "/api/v1/patients/<uuid:patient_id>/contraception"): D,
     ("PUT", "/api/v1/patients/<uuid:patient_id>/contraception/facts"): D,

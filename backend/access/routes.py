@@ -202,6 +202,25 @@ class PatientById(MethodView):
         return _handbook(session, patient)
 
 
+@blp.route("/patients/<uuid:patient_id>/access-log")
+class PatientAccessLog(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, AccessEventPageSchema)
+    @blp.alt_response(404, description="No such patient at your institution")
+    @login_required(Role.DOCTOR)
+    def get(self, args: dict[str, Any], patient_id: uuid.UUID) -> Any:
+        """Who viewed or changed a patient's records, when and why — what she sees herself.
+
+        Her doctor may read it as she reads the rest of the handbook; the read is audited (and
+        so appears in the log it returns)."""
+        session = Session()
+        patient = authorize_owner(
+            session, _me(), Action.READ, session.get(User, patient_id), record_type="AccessLog"
+        )
+        rows, total = service.access_log(session, user=patient, **args)
+        return page([service.event_view(r, full=False) for r in rows], total=total, **args)
+
+
 def _handbook(session: Any, person: User) -> dict[str, Any]:
     cipher = FieldCipher.from_config(current_app.config)
     pregnancies, children = handbook_service.all_records(session, person=person)

@@ -99,6 +99,11 @@ class AccessEventSchema(Schema):
     actor_name = fields.String(allow_none=True)
     actor_role = fields.String()
     institution_name = fields.String(allow_none=True)
+    what = fields.String(metadata={"description": "What was done, in words (localized)."})
+    why = fields.String(
+        allow_none=True,
+        metadata={"description": "The basis of the access: care where she registered, sharing."},
+    )
     owner_id = fields.UUID(allow_none=True)
     method = fields.String(allow_none=True)
     path = fields.String(allow_none=True)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
+from backend.access import explain
 from backend.access.models import Consent
 from backend.auth.models import (
     AuditEvent,
@@ -229,7 +230,10 @@ def has_consent(
 def access_log(
     session: Session, *, user: User, page: int, page_size: int
 ) -> tuple[list[tuple[AuditEvent, User | None, Institution | None]], int]:
-    """Who accessed her records: newest first, with the reader's name, role and institution."""
+    """Who accessed her records: newest first, with the reader's name, role and institution.
+
+    The same rows for her (GET /me/access-log) and for her doctor (GET /patients/{id}/access-log).
+    """
     stmt = _audit_select().where(AuditEvent.owner_id == user.id)
     return _audit_page(session, stmt, page=page, page_size=page_size)
 
@@ -317,6 +321,8 @@ def event_view(
         "actor_name": actor.name if actor else None,
         "actor_role": event.actor_role,
         "institution_name": inst.name if inst else None,
+        "what": explain.what(event.action, event.record_type),
+        "why": explain.why(event.actor_role),
     }
     if full:
         body |= {

@@ -202,15 +202,24 @@ def authorize(session: Session, actor: User, action: Action, record: Guarded | N
 
 
 def authorize_owner(
-    session: Session, actor: User, action: Action, owner: User | None, scope: str = "profile"
+    session: Session,
+    actor: User,
+    action: Action,
+    owner: User | None,
+    scope: str = "profile",
+    record_type: str = "Handbook",
 ) -> User:
-    """The same rule for a person's whole handbook (a patient seen by her doctor)."""
+    """The same rule for a person's whole handbook (a patient seen by her doctor).
+
+    `record_type` names in the audit row what part of it was reached (e.g. "AccessLog")."""
     if owner is None or owner.role != Role.CITIZEN:
         raise NotFound(_l("No such record."))
     if not may(session, actor, action, [owner.id], scope):
         raise NotFound(_l("No such record."))
     if actor.id != owner.id:
-        audit(session, actor, action, record_type="Handbook", record_id=owner.id, owner_id=owner.id)
+        audit(
+            session, actor, action, record_type=record_type, record_id=owner.id, owner_id=owner.id
+        )
     return owner
 
 

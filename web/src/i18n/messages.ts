@@ -49,7 +49,7 @@ const zh = {
     },
   },
   console: {
-    roles: { doctor: '医生', educator: '健康教育', admin: '管理员', bureau: '卫生健康局' },
+    roles: { doctor: '医生', educator: '健康教育', admin: '管理员', bureau: '卫生健康局', citizen: '家人（她授权）' },
     nav: {
       worklists: '工作清单', patients: '患者', lessons: '课程', review: '待审核', reach: '阅读情况',
       indicators: '指标', institutions: '机构与人员', audit: '审计日志',
@@ -65,6 +65,9 @@ const zh = {
       stepsOf: '共 {n} 项', search: '姓名或手机号', open: '打开', name: '姓名', phone: '手机号', age: '年龄',
       registeredAt: '建册日期', resultSaved: '结果已保存', riskSaved: '风险评估已保存', redated: '预产期已更新',
       birthSaved: '分娩已记录', lossSaved: '已记录', follow: '随访',
+      accessAt: '时间', accessWho: '访问者', accessWhat: '做了什么', accessWhy: '依据', accessNote: '谁在何时因何查看或修改了她的档案（本次查看也会记录）',
+      modes: { vaginal: '阴道分娩', caesarean: '剖宫产', assisted: '阴道助产' }, female: '女', male: '男', length: '身长 (cm)',
+      endKinds: { miscarriage: '自然流产', ectopic: '异位妊娠', termination: '人工终止妊娠', stillbirth: '死胎/死产' },
     },
     lesson: {
       new: '新建课程', edit: '编辑', title: '标题', summary: '摘要', body: '正文 (Markdown)', preview: '预览',
@@ -73,6 +76,8 @@ const zh = {
       status: { draft: '草稿', in_review: '审核中', published: '已发布', retired: '已下线', returned: '已退回' },
       submitted: '已提交审核', approved: '已发布', returned: '已退回', retired: '已下线', saved: '草稿已保存',
       ownNotReviewable: '不能审核自己提交的课程', zh: '中文', en: 'English', slug: '标识', topics: '主题',
+      quiz: '小测验', quizHint: '最多 {max} 题，每题 {min}–{opts} 个选项；各语言的选项个数和正确答案相同。', question: '第 {n} 题',
+      option: '选项 {n}', answer: '正确答案', addQuestion: '添加题目', addOption: '添加选项', removeQuestion: '删除第 {n} 题', removeOption: '删除选项 {n}',
     },
     ind: {
       education: '健康教育服务率', reminders: '提醒有效性', target: '目标 {n}%', rate: '服务率', eligible: '应服务人数',
@@ -162,7 +167,7 @@ const en: Messages = {
     },
   },
   console: {
-    roles: { doctor: 'Doctor', educator: 'Educator', admin: 'Administrator', bureau: 'Health bureau' },
+    roles: { doctor: 'Doctor', educator: 'Educator', admin: 'Administrator', bureau: 'Health bureau', citizen: 'Family (shared by her)' },
     nav: {
       worklists: 'Worklists', patients: 'Patients', lessons: 'Lessons', review: 'Review', reach: 'Reach',
       indicators: 'Indicators', institutions: 'Institutions & staff', audit: 'Audit log',
@@ -178,6 +183,9 @@ const en: Messages = {
       stepsOf: '{n} steps', search: 'Name or phone', open: 'Open', name: 'Name', phone: 'Phone', age: 'Age',
       registeredAt: 'Registered', resultSaved: 'Result saved', riskSaved: 'Risk grade saved', redated: 'EDD updated',
       birthSaved: 'Birth recorded', lossSaved: 'Recorded', follow: 'Follow-up',
+      accessAt: 'When', accessWho: 'Who', accessWhat: 'What', accessWhy: 'Why', accessNote: 'Who viewed or changed her record, when and why (this view is recorded too)',
+      modes: { vaginal: 'Vaginal', caesarean: 'Caesarean', assisted: 'Assisted vaginal' }, female: 'Girl', male: 'Boy', length: 'Length (cm)',
+      endKinds: { miscarriage: 'Miscarriage', ectopic: 'Ectopic', termination: 'Termination', stillbirth: 'Stillbirth' },
     },
     lesson: {
       new: 'New lesson', edit: 'Edit', title: 'Title', summary: 'Summary', body: 'Body (Markdown)', preview: 'Preview',
@@ -186,6 +194,8 @@ const en: Messages = {
       status: { draft: 'Draft', in_review: 'In review', published: 'Published', retired: 'Retired', returned: 'Returned' },
       submitted: 'Submitted for review', approved: 'Published', returned: 'Returned', retired: 'Retired', saved: 'Draft saved',
       ownNotReviewable: 'You cannot review your own lesson', zh: '中文', en: 'English', slug: 'Slug', topics: 'Topics',
+      quiz: 'Quiz', quizHint: 'At most {max} questions of {min}–{opts} options; every language has the same options and answer.', question: 'Question {n}',
+      option: 'Option {n}', answer: 'Right answer', addQuestion: 'Add a question', addOption: 'Add an option', removeQuestion: 'Remove question {n}', removeOption: 'Remove option {n}',
     },
     ind: {
       education: 'Health-education service rate', reminders: 'Reminder effectiveness', target: 'Target {n}%', rate: 'Rate', eligible: 'Eligible',
