@@ -168,3 +168,18 @@ def test_a_protocol_header_is_checked_at_start_up_naming_the_file_and_the_field(
     assert line.endswith(
         'child_health.yaml: field version: must be text in quotes, such as "2021.1"'
     )
+
+
+def test_the_protocols_schema_checks_each_item_and_its_when_tree(tmp_path: Path):
+    content.write_schemas(tmp_path)
+    schema = json.loads((tmp_path / "protocols.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema_rs.validator_for(schema)
+    path = CONTENT / "protocols" / "eye_care.yaml"
+    data = _as_json(yaml.safe_load(path.read_text(encoding="utf-8")))
+    assert not list(validator.iter_errors(data))
+    item = next(i for i in data["items"] if "when" in i)
+    item["when"] = {"any_of": [{"weather": "rain"}]}  # an unknown condition word, nested
+    assert list(validator.iter_errors(data))
+    item["when"] = {"any_of": [{"sex": "female"}]}
+    item["window"] = {"opens": "6m"}  # closes is required
+    assert list(validator.iter_errors(data))
