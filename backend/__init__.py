@@ -65,7 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from backend import review
 
     # A `verified: true` without its sign-off, or from memory, stops the app (issue 9).
-    review.validate(app.config.get("CONTENT_DIR") or review.CONTENT_DIR)
+    review.validate(app.extensions["content"])
 
     from backend import cli, webui
 
