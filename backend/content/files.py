@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from backend.content import models
 from backend.content.errors import Items
 from backend.content.errors import problems as problems  # regimens/folic_acid.py reads it here
+from backend.content.lessons import LessonFrontMatter
 from backend.content.yamlfile import ContentFileError, load_yaml, yaml_problem
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
@@ -86,6 +87,8 @@ FILE_KINDS: tuple[FileKind, ...] = (
         one_per_item=True,
     ),
 )
+# Files read by a command rather than at start-up (`flask education import`): their schema only.
+FRONT_MATTER = {"lessons.front_matter": (LessonFrontMatter, "lessons/<stage>/<slug>/<locale>.md")}
 _BY_NAME = {kind.name: kind for kind in FILE_KINDS}
 _BY_MODEL = {kind.model: kind for kind in FILE_KINDS}
 
@@ -252,6 +255,13 @@ def write_schemas(target: str | Path) -> list[Path]:
         schema["$id"] = f"{kind.name}.schema.json"
         schema.setdefault("description", f"content/{kind.path}")
         path = target / f"{kind.name}.schema.json"
+        path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(path)
+    for name, (model, where) in FRONT_MATTER.items():
+        schema = TypeAdapter(model).json_schema(by_alias=True)
+        schema["$id"] = f"{name}.schema.json"
+        schema.setdefault("description", f"the front matter of content/{where}")
+        path = target / f"{name}.schema.json"
         path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)
     return written
