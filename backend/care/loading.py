@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from backend.care.item_checks import FileCtx, Ref, build_item, care_text, check_test_fits
 from backend.care.offsets import parse_offset
@@ -62,12 +63,15 @@ def _file(
     path: str, data: Any, definitions: Definitions | None, refs: list[Ref], problems: list[str]
 ) -> _ParsedFile | None:
     """One protocol file (model ProtocolFile, each item an ItemSpec), its items then checked in
-    their context (care/item_checks.py); append problems and return None when it is broken."""
+    their context (care/item_checks.py); append problems and return None when its header is
+    broken (a broken item is reported and left out, the others still checked and joined)."""
     try:
         spec = check_content("protocols", path, data)
     except ContentFileError as exc:
         problems.extend(exc.lines)
-        return None
+        spec = _sound_items(data)
+        if spec is None:
+            return None
     if not isinstance(spec, ProtocolFile):
         problems.append(f"{path}: field definitions: a second definitions file")
         return None
@@ -100,6 +104,23 @@ def _file(
             problems.append(f"{path}: item {item.code}: field {exc.field}: {exc.message}")
     refs.extend(ctx.refs)
     return parsed
+
+
+def _sound_items(data: Any) -> ProtocolFile | None:
+    """The file without its broken items (already reported), or None if its header is broken."""
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        return None
+    sound = []
+    for item in data["items"]:
+        try:
+            ProtocolFile.model_validate({**data, "items": [item]})
+        except ValidationError:
+            continue
+        sound.append(item)
+    try:
+        return ProtocolFile.model_validate({**data, "items": sound})
+    except ValidationError:
+        return None
 
 
 def _definitions(path: str, data: Any) -> Definitions:

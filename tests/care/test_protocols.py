@@ -419,6 +419,26 @@ def test_every_broken_item_is_reported_at_once():
     assert len(report.splitlines()) == 2
 
 
+def test_a_broken_item_does_not_hide_the_context_problems_of_the_others():
+    """An item refused by its model is left out; the file's other items are still checked
+    against their subject kind (here: `edd` is not a date a child has)."""
+    second = textwrap.dedent(
+        """\
+        - code: second
+          kind: child
+          anchor: edd
+          window: {opens: 1m, closes: 2m}
+          title: {zh_CN: 二, en: Two}
+          why: {zh_CN: 二, en: Two}
+          verified: true
+        """
+    )
+    report = problems((P, PROTOCOL(window="{opens: 2 fortnights, closes: 7m}", more_items=second)))
+    assert f"{P}: item child_check_6m: field window.opens: unknown unit 'fortnights'" in report
+    assert f"{P}: item second: field anchor: unknown anchor 'edd' for a child" in report
+    assert len(report.splitlines()) == 2
+
+
 # --- versions ---
 
 BASE = PROTOCOL(header="effective_to: 2024-12-31").replace('"2017.3"', '"2021"')
