@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
+import typing
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from backend.care.loading import build_protocols, load_protocols
 from backend.care.offsets import parse_offset
 from backend.care.protocols import (
+    ANCHORS,
     CONTENT_DIR,
     INTERPRETATIONS,
     LOCALES,
@@ -20,6 +22,7 @@ from backend.care.protocols import (
     interpret,
     parse_ratio,
 )
+from backend.content.protocol_items import AnchorName
 
 # --- the real files ---
 
@@ -608,3 +611,9 @@ def test_parse_offset(text, months, days):
 def test_parse_offset_errors(text, message):
     with pytest.raises(ValueError, match=message):
         parse_offset(text)
+
+
+def test_the_item_model_knows_every_anchor_of_every_subject_kind():
+    """The schema's anchor names are the dates the engine's subjects hold (ANCHORS)."""
+    named = {name for names in ANCHORS.values() for name in names}
+    assert set(typing.get_args(AnchorName)) == named
