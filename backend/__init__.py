@@ -66,7 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     guards.init_app(app)  # after auth's hook: a wrong role is 403 before a body is judged
 
     # A `verified: true` without its sign-off, or from memory, stops the app (issue 9).
-    review.validate(app.config.get("CONTENT_DIR") or review.CONTENT_DIR)
+    review.validate(app.extensions["content"])
 
     cli.init_app(app)
     webui.init_app(app)

@@ -85,9 +85,10 @@ def init_app(app: Flask) -> None:
     help="Directory for review-sheet.csv and review-sheet.html.",
 )
 @click.option("--unverified", is_flag=True, help="Only the items not verified yet.")
+@with_appcontext
 def content_review(out_dir: str, unverified: bool) -> None:
     """Write the clinical review sheet of content/ (CSV and printable HTML)."""
-    items = review.collect()
+    items = review.collect(current_app.extensions["content"])
     rows = review.review_rows(items, unverified_only=unverified)
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,11 @@
 """The clinical review of content/: every item that carries `verified`, its sign-off, and a sheet.
 
 Software cannot verify a guideline; this module makes a clinician's review fast and traceable.
-It walks the raw YAML of every clinical file (protocols, contraception, benefits, regimens,
-dating, definitions), finds each mapping with a `verified` key — a schedule item, an
-interpretation rule, a part, a WHO MEC row, a leave rule, a folic-acid tier... — and:
+It walks every clinical file (protocols, contraception, benefits, regimens, dating, definitions)
+as the content layer validated it (the app's loaded content, or `content.load_kinds` on a
+folder: each file has matched its model first), finds each mapping with a `verified` key — a
+schedule item, an interpretation rule, a part, a WHO MEC row, a leave rule, a folic-acid tier...
+— and:
 
 - `problems()` refuses, at start-up, a `verified: true` without its sign-off (`verified_by`,
   `verified_on`, `verified_in: {document, page}`) and any verified item whose source is memory
@@ -23,20 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from backend.content.files import CONTENT_DIR, FILE_KINDS, LoadedContent, load_kinds
 from backend.content.yamlfile import ContentFileError
 
-CONTENT_DIR = Path(__file__).resolve().parents[1] / "content"
 # The clinical files; lessons are reviewed through the editorial workflow, and reminders.yaml,
 # measurements.yaml, life_stages.yaml and indicators/ hold product choices, not clinical rules.
-CLINICAL_GLOBS = (
-    "protocols/*.yaml",
-    "contraception/*.yaml",
-    "benefits/*.yaml",
-    "regimens/*.yaml",
-    "dating/*.yaml",
-)
+CLINICAL_DIRS = ("protocols/", "contraception/", "benefits/", "regimens/", "dating/")
+CLINICAL_KINDS = [kind.name for kind in FILE_KINDS if kind.path.startswith(CLINICAL_DIRS)]
 MEMORY_IDS = frozenset({"M", "M!"})
 COLUMNS = (
     "file",
@@ -102,8 +97,20 @@ class ReviewItem:
 # --- reading the files ---------------------------------------------------------------------------
 
 
-def _files(content_dir: Path) -> list[Path]:
-    return sorted(p for pattern in CLINICAL_GLOBS for p in content_dir.glob(pattern))
+def _documents(content: LoadedContent) -> list[tuple[str, Any]]:
+    """(path under content/, data as validated) of every clinical file, in path order; the data
+    keeps the YAML as written (aliases shared, dates and offsets as typed) for the sheet."""
+    found: list[tuple[Path, Any]] = []
+    for kind in FILE_KINDS:
+        if kind.name not in CLINICAL_KINDS:
+            continue
+        data = content.data[kind.name]
+        if kind.many:
+            found += [(Path(path), one) for path, one in data.items()]
+        else:
+            found.append((content.directory / kind.path, data))
+    root = content.directory
+    return [(path.relative_to(root).as_posix(), data) for path, data in sorted(found)]
 
 
 def _source(value: Any) -> tuple[tuple[str, ...], str] | None:
@@ -265,16 +272,15 @@ def _verified_in(value: Any) -> str | None:
     return str(value)
 
 
-def collect(content_dir: str | Path = CONTENT_DIR) -> list[ReviewItem]:
-    """Every clinical item of the content files, in file order."""
-    root = Path(content_dir)
+def collect(content: LoadedContent | str | Path = CONTENT_DIR) -> list[ReviewItem]:
+    """Every clinical item of the validated content files (the app's, or those of a folder,
+    validated here: ContentFileError if one is broken), in file order."""
+    if not isinstance(content, LoadedContent):
+        content = load_kinds(content, CLINICAL_KINDS)
     items: list[ReviewItem] = []
-    loaded: list[tuple[str, Any]] = []
+    loaded = _documents(content)
     refs: dict[str, list[str]] = {}
-    for path in _files(root):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        rel = path.relative_to(root).as_posix()
-        loaded.append((rel, data))
+    for rel, data in loaded:
         if rel.startswith("protocols/"):
             _step_refs(data, None, refs)
     for rel, data in loaded:
@@ -362,9 +368,9 @@ def problems(items: Sequence[ReviewItem]) -> list[str]:
     return found
 
 
-def validate(content_dir: str | Path = CONTENT_DIR) -> list[ReviewItem]:
+def validate(content: LoadedContent | str | Path = CONTENT_DIR) -> list[ReviewItem]:
     """Start-up check of every sign-off; ContentReviewError naming each problem."""
-    items = collect(content_dir)
+    items = collect(content)
     found = problems(items)
     if found:
         raise ContentReviewError(found)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from backend import conditions
-from backend.care import protocols, when_reading
+from backend.care import protocols
+from backend.content import protocol_when
 from backend.contraception import eligibility
 from backend.contraception import table as mec_table
 
@@ -16,7 +17,7 @@ def test_the_protocols_and_the_mec_engine_share_one_vocabulary():
         assert getattr(protocols, name) is shared
         assert getattr(eligibility, name, shared) is shared
     assert mec_table.Source is conditions.Source
-    assert when_reading.COMPARATORS == conditions.COMPARATORS
+    assert protocol_when.COMPARATORS is conditions.COMPARATORS
     # The MEC table compares numbers only: its set is the shared one without `in`.
     assert set(eligibility.COMPARATORS) == set(conditions.COMPARATORS) - {"in"}
 

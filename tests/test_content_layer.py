@@ -79,7 +79,8 @@ def test_the_schema_command_writes_one_json_schema_per_file_kind(app, tmp_path: 
     result = app.test_cli_runner().invoke(args=["content", "schema", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in tmp_path.glob("*.schema.json"))
-    assert written == sorted(f"{kind.name}.schema.json" for kind in content.FILE_KINDS)
+    kinds = [kind.name for kind in content.FILE_KINDS] + ["lessons.front_matter"]
+    assert written == sorted(f"{name}.schema.json" for name in kinds)
     schema = json.loads((tmp_path / "measurements.schema.json").read_text(encoding="utf-8"))
     assert schema["additionalProperties"] is False
     assert {"version", "kinds"} <= set(schema["required"])
@@ -168,3 +169,32 @@ def test_a_protocol_header_is_checked_at_start_up_naming_the_file_and_the_field(
     assert line.endswith(
         'child_health.yaml: field version: must be text in quotes, such as "2021.1"'
     )
+
+
+def test_the_protocols_schema_checks_each_item_and_its_when_tree(tmp_path: Path):
+    content.write_schemas(tmp_path)
+    schema = json.loads((tmp_path / "protocols.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema_rs.validator_for(schema)
+    path = CONTENT / "protocols" / "eye_care.yaml"
+    data = _as_json(yaml.safe_load(path.read_text(encoding="utf-8")))
+    assert not list(validator.iter_errors(data))
+    item = next(i for i in data["items"] if "when" in i)
+    item["when"] = {"any_of": [{"weather": "rain"}]}  # an unknown condition word, nested
+    assert list(validator.iter_errors(data))
+    item["when"] = {"any_of": [{"sex": "female"}]}
+    item["window"] = {"opens": "6m"}  # closes is required
+    assert list(validator.iter_errors(data))
+
+
+def test_the_lesson_front_matter_schema_accepts_the_real_lessons(tmp_path: Path):
+    content.write_schemas(tmp_path)
+    schema = json.loads((tmp_path / "lessons.front_matter.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema_rs.validator_for(schema)
+    paths = sorted(CONTENT.glob("lessons/*/*/*.md"))
+    assert paths
+    for path in paths:
+        front = path.read_text(encoding="utf-8").split("---\n")[1]
+        data = _as_json(yaml.safe_load(front))
+        assert [e.message for e in validator.iter_errors(data)] == [], path
+    data["audience"] = ["cat"]
+    assert list(validator.iter_errors(data))

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
-from backend.care.item_reading import check_test_fits, read_item
+from backend.care.item_checks import FileCtx, Ref, build_item, care_text, check_test_fits
 from backend.care.offsets import parse_offset
 from backend.care.protocols import (
     CONTENT_DIR,
@@ -28,16 +29,12 @@ from backend.care.protocols import (
     ProtocolSet,
     ProtocolVersion,
 )
-from backend.care.reading import (
-    Invalid,
-    read_code,
-)
-from backend.care.when_reading import FileCtx, Ref
+from backend.care.reading import Invalid
 from backend.conditions import Source, Text
 from backend.content import ContentFileError
 from backend.content import check as check_content
 from backend.content.common import as_source
-from backend.content.protocols import CareText, DefinitionsFile, ProtocolFile
+from backend.content.protocols import DefinitionsFile, ProtocolFile
 from backend.content.versions import chain
 from backend.content.yamlfile import load_yaml, yaml_problem
 
@@ -65,13 +62,16 @@ class _ParsedFile:
 def _file(
     path: str, data: Any, definitions: Definitions | None, refs: list[Ref], problems: list[str]
 ) -> _ParsedFile | None:
-    """One protocol file (its header: model ProtocolFile; its items: read_item); append problems
-    and return None when its header is broken."""
+    """One protocol file (model ProtocolFile, each item an ItemSpec), its items then checked in
+    their context (care/item_checks.py); append problems and return None when its header is
+    broken (a broken item is reported and left out, the others still checked and joined)."""
     try:
         spec = check_content("protocols", path, data)
     except ContentFileError as exc:
         problems.extend(exc.lines)
-        return None
+        spec = _sound_items(data)
+        if spec is None:
+            return None
     if not isinstance(spec, ProtocolFile):
         problems.append(f"{path}: field definitions: a second definitions file")
         return None
@@ -81,7 +81,7 @@ def _file(
         version=spec.version,
         effective_from=spec.effective_from,
         effective_to=spec.effective_to,
-        title=_text(spec.title),
+        title=care_text(spec.title),
         source=as_source(spec.source),
         note=spec.note,
         extends=spec.extends,
@@ -94,25 +94,33 @@ def _file(
         },
         items={},
     )
-    defaults = spec.defaults.model_dump(exclude_none=True, exclude={"source"})
-    file_source = as_source(spec.defaults.source or spec.source)
     ctx = FileCtx(path=path, programme=spec.programme, definitions=definitions)
-    for index, raw in enumerate(spec.items):
-        label = f"#{index + 1}"
+    for item in spec.items:
         try:
-            code = read_code(raw.get("code"), "code")
-            label = code
-            if code in parsed.items:
+            if item.code in parsed.items:
                 raise Invalid("code", "used twice in this file")
-            parsed.items[code] = read_item({**defaults, **raw}, ctx, file_source, code)
+            parsed.items[item.code] = build_item(item, as_source(spec.source_of(item)), ctx)
         except Invalid as exc:
-            problems.append(f"{path}: item {label}: field {exc.field}: {exc.message}")
+            problems.append(f"{path}: item {item.code}: field {exc.field}: {exc.message}")
     refs.extend(ctx.refs)
     return parsed
 
 
-def _text(spec: CareText) -> Text:
-    return {"zh_CN": spec.zh_CN, "en": spec.en}
+def _sound_items(data: Any) -> ProtocolFile | None:
+    """The file without its broken items (already reported), or None if its header is broken."""
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        return None
+    sound = []
+    for item in data["items"]:
+        try:
+            ProtocolFile.model_validate({**data, "items": [item]})
+        except ValidationError:
+            continue
+        sound.append(item)
+    try:
+        return ProtocolFile.model_validate({**data, "items": sound})
+    except ValidationError:
+        return None
 
 
 def _definitions(path: str, data: Any) -> Definitions:
@@ -129,7 +137,7 @@ def _definitions(path: str, data: Any) -> Definitions:
             name: FlagDefinition(
                 name=name,
                 values=tuple(flag.values),
-                title=_text(flag.title) if flag.title else None,
+                title=care_text(flag.title) if flag.title else None,
             )
             for name, flag in body.flags.items()
         },

@@ -112,13 +112,21 @@ def problems(
     by_code: bool = False,
     items: Mapping[str, Items] | None = None,
     tags: tuple[str, ...] = (),
+    one_per_item: bool = False,
 ) -> list[str]:
-    """One line per problem: '<file>: [<item>: ]field <path>: <message>'."""
-    lines = []
+    """One line per problem: '<file>: [<item>: ]field <path>: <message>' (`one_per_item`: only
+    the first problem of each named item, as an editor fixes them one at a time)."""
+    lines, seen = [], set()
     for error in exc.errors():
         loc, text = list(error["loc"]), message(error)
         if loc and loc[0] in tags:  # the branch a function chose, not a key of the file
             loc = loc[1:]
+        # A tag starting with '=' names the shape a function chose (one value or a list).
+        loc = [part for part in loc if not (isinstance(part, str) and part.startswith("="))]
+        if one_per_item and len(loc) > 1 and str(loc[0]) in (items or {}):
+            if (loc[0], loc[1]) in seen:
+                continue
+            seen.add((loc[0], loc[1]))
         found = _AT.match(text)
         if found:  # a check of a whole item, reported against one of its fields
             loc += found.group(1).split(".")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from backend.content import models
 from backend.content.errors import Items
 from backend.content.errors import problems as problems  # regimens/folic_acid.py reads it here
+from backend.content.lessons import LessonFrontMatter
 from backend.content.yamlfile import ContentFileError, load_yaml, yaml_problem
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
@@ -34,6 +35,7 @@ class FileKind:
     by_code: bool = False  # name list items by their code in errors ('tiers[2] (high)')
     items: Mapping[str, Items] = field(default_factory=dict)  # 'rule NAT-MAT-BASE: field ...'
     tags: tuple[str, ...] = ()  # the tags of a union chosen by a function (not in the data)
+    one_per_item: bool = False  # report only the first problem of each named item
 
     @property
     def many(self) -> bool:
@@ -77,9 +79,16 @@ FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("regimens.folic_acid", "regimens/folic_acid.yaml", models.FolicAcidFile, by_code=True),
     FileKind("benefits", "benefits/*.yaml", models.BenefitRulesFile, items=BENEFIT_ITEMS),
     FileKind(
-        "protocols", "protocols/*.yaml", models.ProtocolsFile, tags=("protocol", "definitions")
+        "protocols",
+        "protocols/*.yaml",
+        models.ProtocolsFile,
+        items={"items": Items("item", "code")},
+        tags=("protocol", "definitions"),
+        one_per_item=True,
     ),
 )
+# Files read by a command rather than at start-up (`flask education import`): their schema only.
+FRONT_MATTER = {"lessons.front_matter": (LessonFrontMatter, "lessons/<stage>/<slug>/<locale>.md")}
 _BY_NAME = {kind.name: kind for kind in FILE_KINDS}
 _BY_MODEL = {kind.model: kind for kind in FILE_KINDS}
 
@@ -110,7 +119,15 @@ def check(kind: FileKind | str, label: str, data: Any) -> Any:
     try:
         return kind.adapter.validate_python(data)
     except ValidationError as exc:
-        lines = problems(label, exc, data, by_code=kind.by_code, items=kind.items, tags=kind.tags)
+        lines = problems(
+            label,
+            exc,
+            data,
+            by_code=kind.by_code,
+            items=kind.items,
+            tags=kind.tags,
+            one_per_item=kind.one_per_item,
+        )
         raise ContentFileError(lines) from exc
 
 
@@ -143,11 +160,18 @@ def _read_kind(directory: Path, kind: FileKind) -> tuple[Any, Any]:
 
 def load_all(directory: str | Path = CONTENT_DIR) -> LoadedContent:
     """Read and validate every file kind; one ContentFileError listing every broken file."""
+    return load_kinds(directory, [kind.name for kind in FILE_KINDS])
+
+
+def load_kinds(directory: str | Path, names: list[str]) -> LoadedContent:
+    """Read and validate these kinds only (a tool that needs part of content/, such as the
+    clinical review of a folder of clinical files); every broken file at once."""
     directory = Path(directory)
     found: dict[str, Any] = {}
     data: dict[str, Any] = {}
     lines: list[str] = []
-    for kind in FILE_KINDS:
+    for name in names:
+        kind = _BY_NAME[name]
         try:
             found[kind.name], data[kind.name] = _read_kind(directory, kind)
         except ContentFileError as exc:
@@ -231,6 +255,13 @@ def write_schemas(target: str | Path) -> list[Path]:
         schema["$id"] = f"{kind.name}.schema.json"
         schema.setdefault("description", f"content/{kind.path}")
         path = target / f"{kind.name}.schema.json"
+        path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(path)
+    for name, (model, where) in FRONT_MATTER.items():
+        schema = TypeAdapter(model).json_schema(by_alias=True)
+        schema["$id"] = f"{name}.schema.json"
+        schema.setdefault("description", f"the front matter of content/{where}")
+        path = target / f"{name}.schema.json"
         path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)
     return written

@@ -1,30 +1,21 @@
 """content/protocols/*.yaml: the header of a care protocol file and definitions.yaml, typed.
 
 A protocol file's header (programme, version, dates, title, source, extends/removes, defaults,
-choice groups) and the definitions file are models here; each item of `items:` is read by
-backend/care/item_reading.py (its `when:` by care/when_reading.py), which needs the subject kind,
-the definitions and the other items. Messages are the ones editors know from that reader.
+choice groups) and the definitions file are models here; each item of `items:` is an ItemSpec
+(content/protocol_items.py), the file's `defaults:` merged in before it is checked. What needs the
+subject kind, definitions.yaml or the other items is checked by backend/care/item_checks.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Discriminator, Field, StrictBool, Tag, model_validator
 
 from backend.content.common import Strict, at, offset_of
-
-CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-SOURCE_ID = re.compile(r"^([a-z][a-z0-9-]*:)?(C\d+|M!?|EXT)$")
-LOCALES = ("zh_CN", "en")
-
-
-def _code(value: Any) -> Any:
-    if not isinstance(value, str) or not CODE.match(value):
-        raise ValueError(f"must be a code of lowercase letters, digits and '_', not {value!r}")
-    return value
+from backend.content.protocol_fields import CareSourceRef, Note, StepCode, Text
+from backend.content.protocol_items import Anchor, ItemSpec
 
 
 def _quoted(example: str) -> Any:
@@ -36,57 +27,8 @@ def _quoted(example: str) -> Any:
     return check
 
 
-ProtocolCode = Annotated[str, BeforeValidator(_code), Field(pattern=CODE.pattern)]
+ProtocolCode = StepCode
 Version = Annotated[str, BeforeValidator(_quoted("2021.1")), Field(examples=["2021.1"])]
-
-
-def _text(value: Any) -> Any:
-    """Text in both languages: an unknown locale and a missing one named (stripped)."""
-    if not isinstance(value, dict):
-        raise ValueError("must be a mapping (key: value lines)")
-    for key in value:
-        if key not in LOCALES:
-            raise at(str(key), f"unknown locale; use {', '.join(LOCALES)}")
-    for locale in LOCALES:
-        if not isinstance(value.get(locale), str) or not value[locale].strip():
-            raise at(locale, "required (text in both zh_CN and en)")
-    return {locale: str(value[locale]).strip() for locale in LOCALES}
-
-
-class CareText(Strict):
-    zh_CN: str
-    en: str
-
-
-Text = Annotated[CareText, BeforeValidator(_text)]
-
-
-def _ids(value: Any) -> Any:
-    ids = value if isinstance(value, list) else [value]
-    if not ids:
-        raise ValueError("must list at least one reference id")
-    for source_id in ids:
-        if not isinstance(source_id, str) or not SOURCE_ID.match(source_id):
-            raise ValueError(
-                f"unknown reference id {source_id!r}; use C<n>, M, M!, EXT, or doc:C<n>"
-            )
-    return ids
-
-
-class CareSourceRef(Strict):
-    """Reference ids of the clinical references (C<n>, M, M!, EXT, or doc:C<n>) and a title."""
-
-    ids: Annotated[list[Annotated[str, Field(pattern=SOURCE_ID.pattern)]], BeforeValidator(_ids)]
-    title: Annotated[str, Field(min_length=1, pattern=r"\S")]
-
-
-def _note(value: Any) -> Any:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValueError("must be non-empty text")
-    return value.strip() if isinstance(value, str) else value
-
-
-Note = Annotated[str | None, BeforeValidator(_note)]
 
 
 class ChoiceGroupSpec(Strict):
@@ -109,7 +51,7 @@ class Defaults(Strict):
     """Keys every item of the file has unless it says otherwise (`source`: the items' source)."""
 
     kind: Literal["woman", "pregnancy", "child"] | None = None
-    anchor: Any = None
+    anchor: Anchor | None = None
     age: Literal["chronological", "corrected"] | None = None
     actor: Literal["family", "staff"] | None = None
     optional: StrictBool | None = None
@@ -117,8 +59,12 @@ class Defaults(Strict):
     source: CareSourceRef | None = None
 
 
+DEFAULT_KEYS = ("kind", "anchor", "age", "actor", "optional", "after_end")
+
+
 class ProtocolFile(Strict):
-    """One version of one programme's schedule; `items` are read by care/item_reading.py."""
+    """One version of one programme's schedule; an item without `source` has the defaults' or
+    the file's."""
 
     programme: ProtocolCode
     version: Version
@@ -131,7 +77,26 @@ class ProtocolFile(Strict):
     removes: Annotated[list[ProtocolCode] | None, BeforeValidator(_one_or_many)] = None
     defaults: Defaults = Field(default_factory=Defaults)
     choices: dict[str, ChoiceGroupSpec] = Field(default_factory=dict)
-    items: list[dict[str, Any]]
+    items: list[ItemSpec]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        """Each item gets the file's `defaults:` (but `source`) unless it says otherwise."""
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            return data
+        given = data.get("defaults")
+        defaults = (
+            {k: given[k] for k in DEFAULT_KEYS if given.get(k) is not None}
+            if isinstance(given, dict)
+            else {}
+        )
+        items = [{**defaults, **i} if isinstance(i, dict) else i for i in data["items"]]
+        return {**data, "items": items}
+
+    def source_of(self, item: ItemSpec) -> Any:
+        """The item's source, else the defaults', else the file's."""
+        return item.source or self.defaults.source or self.source
 
     @model_validator(mode="after")
     def _header(self) -> ProtocolFile:

@@ -21,27 +21,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from backend.content.lessons import AUDIENCES, CLOCKS
 from backend.handbook import dating, stages
 from backend.i18n import SUPPORTED_LOCALES, _l
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "lessons"
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = SUPPORTED_LOCALES
-CLOCKS = (
-    "woman_age_years",
-    "plan_months_before",
-    "pregnancy_week",
-    "postpartum_day",
-    "loss_day",
-    "child_age_month",
-    "child_age_year",
-)
 # A clock that counts down to its anchor (months before the planned pregnancy): from > to.
 COUNTDOWN_CLOCKS = ("plan_months_before",)
 LOSS_TOPIC = "pregnancy-loss"
 LOSS_CLOCK = "loss_day"
 LOSS_STAGE = "birth"
-AUDIENCES = ("mother", "partner", "grandparent")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TOPIC = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # Sanity bounds of windows whose stage has no upper end in content/life_stages.yaml (format

@@ -1,8 +1,9 @@
 """The reader of content/lessons/<stage>/<slug>/<locale>.md files for the importer.
 
-Each file is front matter (YAML, keys written once) and a Markdown body; a lesson folder is read
-into one content mapping checked by backend.education.lesson_content, and every problem is
-reported with the file it came from.
+Each file is front matter (YAML, keys written once; its keys and types: the content layer's
+model LessonFrontMatter) and a Markdown body; a lesson folder is read into one content mapping
+checked by backend.education.lesson_content, and every problem is reported with the file it
+came from.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from backend.content.errors import problems as problems_of
+from backend.content.lessons import LessonFrontMatter
 from backend.content.yamlfile import ContentFileError, load_yaml
 from backend.education.lesson_content import (
     DEFAULT_LOCALE,
@@ -27,9 +31,6 @@ from backend.handbook import stages
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "lessons"
 
 SHARED_KEYS = ("slug", "stage", "window", "topics", "audience", "reading_minutes", "sources")
-VARIANT_KEYS = ("title", "summary")
-REQUIRED_KEYS = (*SHARED_KEYS, *VARIANT_KEYS)
-KNOWN_KEYS = (*REQUIRED_KEYS, "quiz")
 
 
 @dataclass
@@ -76,15 +77,12 @@ def _read_file(path: Path, stage: str, slug: str, lines: list[str]) -> dict[str,
     if not isinstance(data, Mapping):
         lines.append(f"{path}: front matter: expected `field: value` lines")
         return None
+    try:
+        LessonFrontMatter.model_validate(data)
+    except ValidationError as exc:
+        lines.extend(problems_of(str(path), exc, data))
+        return None
     bad = False
-    for key in data:
-        if key not in KNOWN_KEYS:
-            lines.append(f"{path}: field {key}: unknown field")
-            bad = True
-    for key in REQUIRED_KEYS:
-        if key not in data:
-            lines.append(f"{path}: field {key}: required")
-            bad = True
     if data.get("slug") != slug:
         lines.append(f"{path}: field slug: must be the folder name {slug!r}")
         bad = True

@@ -12,7 +12,8 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.api import PageArgsSchema, Schema, page_schema
-from backend.education.lesson_content import AUDIENCES, CLOCKS, MAX_COMMENT
+from backend.content.lessons import AUDIENCES, CLOCKS
+from backend.education.lesson_content import MAX_COMMENT
 from backend.education.models import LessonStatus, VersionStatus
 from backend.handbook.stages import STAGE_NAMES
 from backend.i18n import _l

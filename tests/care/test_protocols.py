@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
+import typing
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from backend.care.loading import build_protocols, load_protocols
 from backend.care.offsets import parse_offset
 from backend.care.protocols import (
+    ANCHORS,
     CONTENT_DIR,
     INTERPRETATIONS,
     LOCALES,
@@ -20,6 +22,7 @@ from backend.care.protocols import (
     interpret,
     parse_ratio,
 )
+from backend.content.protocol_items import AnchorName
 
 # --- the real files ---
 
@@ -419,6 +422,26 @@ def test_every_broken_item_is_reported_at_once():
     assert len(report.splitlines()) == 2
 
 
+def test_a_broken_item_does_not_hide_the_context_problems_of_the_others():
+    """An item refused by its model is left out; the file's other items are still checked
+    against their subject kind (here: `edd` is not a date a child has)."""
+    second = textwrap.dedent(
+        """\
+        - code: second
+          kind: child
+          anchor: edd
+          window: {opens: 1m, closes: 2m}
+          title: {zh_CN: 二, en: Two}
+          why: {zh_CN: 二, en: Two}
+          verified: true
+        """
+    )
+    report = problems((P, PROTOCOL(window="{opens: 2 fortnights, closes: 7m}", more_items=second)))
+    assert f"{P}: item child_check_6m: field window.opens: unknown unit 'fortnights'" in report
+    assert f"{P}: item second: field anchor: unknown anchor 'edd' for a child" in report
+    assert len(report.splitlines()) == 2
+
+
 # --- versions ---
 
 BASE = PROTOCOL(header="effective_to: 2024-12-31").replace('"2017.3"', '"2021"')
@@ -588,3 +611,9 @@ def test_parse_offset(text, months, days):
 def test_parse_offset_errors(text, message):
     with pytest.raises(ValueError, match=message):
         parse_offset(text)
+
+
+def test_the_item_model_knows_every_anchor_of_every_subject_kind():
+    """The schema's anchor names are the dates the engine's subjects hold (ANCHORS)."""
+    named = {name for names in ANCHORS.values() for name in names}
+    assert set(typing.get_args(AnchorName)) == named
