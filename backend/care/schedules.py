@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, String, Subquery, Uuid, and_, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session, defer
 
 from backend.auth.models import User
 from backend.care import engine
@@ -19,9 +20,7 @@ from backend.care.models import (
     StepWindowChange,
     SubjectKind,
 )
-from backend.care.protocols import (
-    ProtocolSet,
-)
+from backend.care.protocols import Item, ProtocolSet
 from backend.errors import invalid
 from backend.handbook.models import Guardian, Pregnancy
 from backend.i18n import _l
@@ -76,6 +75,22 @@ def subjects_of(session: Session, person: User) -> list[tuple[str, uuid.UUID]]:
     return subjects
 
 
+def subjects_query(person_id: uuid.UUID) -> Subquery:
+    """Her subjects as (kind, id) rows, in SQL: herself, her pregnancies, her wards."""
+    return union_all(
+        select(
+            literal(SubjectKind.WOMAN.value, String(16)).label("kind"),
+            literal(person_id, Uuid()).label("id"),
+        ),
+        select(literal(SubjectKind.PREGNANCY.value, String(16)), Pregnancy.id).where(
+            Pregnancy.woman_id == person_id
+        ),
+        select(literal(SubjectKind.CHILD.value, String(16)), Guardian.child_id).where(
+            Guardian.user_id == person_id
+        ),
+    ).subquery("subjects")
+
+
 def schedule(
     session: Session,
     *,
@@ -87,39 +102,35 @@ def schedule(
     status: Sequence[str] | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    compact: bool = False,
 ) -> tuple[list[CareStep], int]:
     """A page of the person's steps (hers, her pregnancies', her children's), by date.
 
-    One query for the page and its total (a window count), her subjects as subqueries: the
-    round trips of a GET /me/schedule do not grow with her history."""
+    One query for the page and its total (a window count): the round trips of a GET
+    /me/schedule do not grow with her history. Her subjects come as a small (kind, id) list
+    joined on ix_care_steps_subject, so each is an index probe; an OR of the three kinds would
+    make PostgreSQL scan every pregnancy's and child's step of the city and filter them.
+    `compact` leaves out the columns a list does not show (no JSON decoded per step)."""
     if subject_id is None:
-        mine = or_(
-            and_(CareStep.subject_kind == SubjectKind.WOMAN, CareStep.subject_id == person.id),
-            and_(
-                CareStep.subject_kind == SubjectKind.PREGNANCY,
-                CareStep.subject_id.in_(
-                    select(Pregnancy.id).where(Pregnancy.woman_id == person.id)
-                ),
-            ),
-            and_(
-                CareStep.subject_kind == SubjectKind.CHILD,
-                CareStep.subject_id.in_(
-                    select(Guardian.child_id).where(Guardian.user_id == person.id)
-                ),
-            ),
+        stmt: Select[Any] = select(CareStep).join(
+            mine := subjects_query(person.id),
+            and_(CareStep.subject_kind == mine.c.kind, CareStep.subject_id == mine.c.id),
         )
     else:
         subjects = [s for s in subjects_of(session, person) if s[1] == subject_id]
         if not subjects:
             raise invalid("subject", _l("No such record."))
-        mine = and_(CareStep.subject_kind == subjects[0][0], CareStep.subject_id == subject_id)
-    stmt: Select[Any] = select(CareStep).where(mine)
+        stmt = select(CareStep).where(
+            CareStep.subject_kind == subjects[0][0], CareStep.subject_id == subject_id
+        )
     if status:
         stmt = stmt.where(or_(*(status_clause(s, today) for s in status)))
     if since is not None:
         stmt = stmt.where(CareStep.closes_on >= since)
     if until is not None:
         stmt = stmt.where(CareStep.opens_on <= until)
+    if compact:
+        stmt = stmt.options(*(defer(c, raiseload=True) for c in COMPACT_DEFERRED))
     rows = session.execute(
         stmt.add_columns(func.count().over().label("total"))
         .order_by(CareStep.due_on, CareStep.opens_on, CareStep.code)
@@ -132,6 +143,46 @@ def schedule(
         return [], 0
     # Past the last page: the window count has no row to ride on.
     return [], session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+# The columns a compact view does not read (raising if one ever does, rather than a query each).
+COMPACT_DEFERRED = (
+    CareStep.programme,
+    CareStep.version,
+    CareStep.follows_up,
+    CareStep.reason,
+    CareStep.note,
+    CareStep.created_at,
+    CareStep.updated_at,
+)
+
+
+def page_version(steps: Sequence[CareStep], total: int, *, compact: bool) -> str:
+    """What a page of steps shows, from the loaded rows, for its ETag: the same rows give the
+    same body (with the same day, language and protocols), without building it."""
+    return repr(
+        (
+            total,
+            [
+                (
+                    s.id.hex,
+                    s.code,
+                    s.subject_kind,
+                    s.subject_id.hex,
+                    s.opens_on,
+                    s.due_on,
+                    s.closes_on,
+                    s.state,
+                    s.closed_before_enrolment,
+                    s.done_on,
+                    s.interpretation,
+                    s.not_done_reason,
+                    *(() if compact else (s.programme, s.version, s.follows_up, s.reason)),
+                )
+                for s in steps
+            ],
+        )
+    )
 
 
 def get_step(session: Session, *, step_id: uuid.UUID) -> CareStep | None:
@@ -173,6 +224,43 @@ def _text(text: Mapping[str, str] | None, locale: str) -> str | None:
     return text.get(locale) or text.get("zh_CN") or next(iter(text.values()))
 
 
+# Item look-ups by code, per protocol set: ProtocolSet.item walks every programme's versions,
+# which a list of fifty steps did fifty times per request.
+_Index = dict[str, tuple[list[dt.date], list[Item]]]
+_INDEXES: dict[int, tuple[ProtocolSet, _Index, str]] = {}
+
+
+def _index(protocols: ProtocolSet) -> tuple[ProtocolSet, _Index, str]:
+    cached = _INDEXES.get(id(protocols))
+    if cached is not None and cached[0] is protocols:
+        return cached
+    index: _Index = {}
+    for versions in protocols.programmes.values():
+        for code in {c for v in versions for c in v.items}:
+            if code in index:  # the first programme holding a code wins, as in .item
+                continue
+            holding = [v for v in versions if code in v.items]
+            index[code] = ([v.effective_from for v in holding], [v.items[code] for v in holding])
+    version = ",".join(
+        f"{name}@{v.version}:{v.effective_from}"
+        for name, versions in protocols.programmes.items()
+        for v in versions
+    )
+    _INDEXES[id(protocols)] = cached = (protocols, index, version)
+    return cached
+
+
+def item_of(protocols: ProtocolSet, code: str, on: dt.date) -> Item:
+    """protocols.item(code, on=on), from an index built once per protocol set."""
+    dates, items = _index(protocols)[1][code]
+    return items[max(bisect.bisect_right(dates, on) - 1, 0)]
+
+
+def protocols_version(protocols: ProtocolSet) -> str:
+    """The programmes' versions (part of a schedule's ETag: the titles come from them)."""
+    return _index(protocols)[2]
+
+
 # What a phone's list screen does not show: in the step's own view (and with view=full).
 LIST_DETAIL = ("programme", "version", "why", "source", "follows_up", "reason")
 
@@ -188,7 +276,7 @@ def step_view(
 ) -> dict[str, Any]:
     """A step as clients see it: window, status, localized title and why, and the source
     (compact: without LIST_DETAIL, for schedule lists)."""
-    item = protocols.item(step.code, on=step.opens_on)
+    item = item_of(protocols, step.code, step.opens_on)
     if compact:
         return {
             "id": step.id,
