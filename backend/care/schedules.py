@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, String, Subquery, Uuid, and_, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from backend.auth.models import User
 from backend.care import engine
@@ -103,16 +103,17 @@ def schedule(
     since: dt.date | None = None,
     until: dt.date | None = None,
     compact: bool = False,
-) -> tuple[list[CareStep], int]:
+) -> tuple[list[Any], int]:
     """A page of the person's steps (hers, her pregnancies', her children's), by date.
 
     One query for the page and its total (a window count): the round trips of a GET
     /me/schedule do not grow with her history. Her subjects come as a small (kind, id) list
     joined on ix_care_steps_subject, so each is an index probe; an OR of the three kinds would
     make PostgreSQL scan every pregnancy's and child's step of the city and filter them.
-    `compact` leaves out the columns a list does not show (no JSON decoded per step)."""
+    `compact`: rows of COMPACT_COLUMNS instead of CareStep objects, for compact step views."""
+    entities: tuple[Any, ...] = COMPACT_COLUMNS if compact else (CareStep,)
     if subject_id is None:
-        stmt: Select[Any] = select(CareStep).join(
+        stmt: Select[Any] = select(*entities).join(
             mine := subjects_query(person.id),
             and_(CareStep.subject_kind == mine.c.kind, CareStep.subject_id == mine.c.id),
         )
@@ -120,7 +121,7 @@ def schedule(
         subjects = [s for s in subjects_of(session, person) if s[1] == subject_id]
         if not subjects:
             raise invalid("subject", _l("No such record."))
-        stmt = select(CareStep).where(
+        stmt = select(*entities).where(
             CareStep.subject_kind == subjects[0][0], CareStep.subject_id == subject_id
         )
     if status:
@@ -129,8 +130,6 @@ def schedule(
         stmt = stmt.where(CareStep.closes_on >= since)
     if until is not None:
         stmt = stmt.where(CareStep.opens_on <= until)
-    if compact:
-        stmt = stmt.options(*(defer(c, raiseload=True) for c in COMPACT_DEFERRED))
     rows = session.execute(
         stmt.add_columns(func.count().over().label("total"))
         .order_by(CareStep.due_on, CareStep.opens_on, CareStep.code)
@@ -138,22 +137,28 @@ def schedule(
         .offset((page - 1) * page_size)
     ).all()
     if rows:
-        return [row[0] for row in rows], int(rows[0].total)
+        return (list(rows) if compact else [row[0] for row in rows]), int(rows[0].total)
     if page == 1:
         return [], 0
     # Past the last page: the window count has no row to ride on.
     return [], session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
-# The columns a compact view does not read (raising if one ever does, rather than a query each).
-COMPACT_DEFERRED = (
-    CareStep.programme,
-    CareStep.version,
-    CareStep.follows_up,
-    CareStep.reason,
-    CareStep.note,
-    CareStep.created_at,
-    CareStep.updated_at,
+# What a compact view reads: selected as plain rows (attribute names as on CareStep), since an
+# ORM object per step, or deferred columns on it, cost more than the rest of the request.
+COMPACT_COLUMNS = (
+    CareStep.id,
+    CareStep.code,
+    CareStep.subject_kind,
+    CareStep.subject_id,
+    CareStep.opens_on,
+    CareStep.due_on,
+    CareStep.closes_on,
+    CareStep.state,
+    CareStep.closed_before_enrolment,
+    CareStep.done_on,
+    CareStep.interpretation,
+    CareStep.not_done_reason,
 )
 
 
@@ -275,7 +280,8 @@ def step_view(
     compact: bool = False,
 ) -> dict[str, Any]:
     """A step as clients see it: window, status, localized title and why, and the source
-    (compact: without LIST_DETAIL, for schedule lists)."""
+    (compact: without LIST_DETAIL, for schedule lists; then `step` may be a row of
+    COMPACT_COLUMNS)."""
     item = item_of(protocols, step.code, step.opens_on)
     if compact:
         return {
