@@ -24,8 +24,6 @@ from backend.care.planned import (  # re-exported: callers name them engine.X
     SubjectFacts,
 )
 from backend.care.protocols import (
-    AllOf,
-    AnyOf,
     BirthWeightBelow,
     BornBefore,
     BornOnOrAfter,
@@ -38,7 +36,6 @@ from backend.care.protocols import (
     Item,
     MotherAgeAtEddAtLeast,
     NamedAnchor,
-    Not,
     Preterm,
     ProtocolSet,
     ProtocolVersion,
@@ -49,6 +46,7 @@ from backend.care.protocols import (
     field_test_holds,
     interpret,
 )
+from backend.conditions import AllOf, AnyOf, Not
 
 __all__ = [
     "CANCELLED",

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from backend.care.protocols import KINDS, RISK_COLOURS, SEXES, Item, Source
+from backend.care.protocols import KINDS, RISK_COLOURS, SEXES, Item
+from backend.conditions import Source
 
 UPCOMING = "upcoming"
 DUE = "due"

@@ -178,7 +178,7 @@ class StepResults(MethodView):
     def post(self, data: dict[str, Any], step_id: uuid.UUID) -> Any:
         """Log a result: typed values checked against the protocol; abnormal adds follow-ups."""
         step = _step(step_id, Action.WRITE)
-        person = Session().get(User, step.person_id)
+        person = Session().get_one(User, step.person_id)
         service.log_result(
             Session(),
             step=step,
@@ -186,7 +186,7 @@ class StepResults(MethodView):
             protocols=_protocols(),
             default_tz=default_tz(),
             today=today_of(person),
-            **data,  # type: ignore[arg-type]
+            **data,
         )
         return _detail(step)
 
@@ -201,7 +201,7 @@ class StepNotDone(MethodView):
     def post(self, data: dict[str, Any], step_id: uuid.UUID) -> Any:
         """Mark a step not done: declined, or done elsewhere (with the date)."""
         step = _step(step_id, Action.WRITE)
-        person = Session().get(User, step.person_id)
+        person = Session().get_one(User, step.person_id)
         service.mark_not_done(
             Session(),
             step=step,
@@ -210,7 +210,7 @@ class StepNotDone(MethodView):
             today=today_of(person),
             reason=data["reason"],
             done_on=data.get("done_on"),
-            note=data.get("note"),  # type: ignore[arg-type]
+            note=data.get("note"),
         )
         return _detail(step)
 

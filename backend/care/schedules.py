@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, String, Subquery, Uuid, and_, func, literal, or_, select, union_all
+from sqlalchemy import String, Subquery, Uuid, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from backend.auth.models import User
@@ -24,6 +24,7 @@ from backend.care.protocols import Item, ProtocolSet
 from backend.errors import invalid
 from backend.handbook.models import Guardian, Pregnancy
 from backend.i18n import _l
+from backend.paging import AnySelect
 
 # --- reading schedules ------------------------------------------------------------------------
 
@@ -113,7 +114,7 @@ def schedule(
     `compact`: rows of COMPACT_COLUMNS instead of CareStep objects, for compact step views."""
     entities: tuple[Any, ...] = COMPACT_COLUMNS if compact else (CareStep,)
     if subject_id is None:
-        stmt: Select[Any] = select(*entities).join(
+        stmt: AnySelect = select(*entities).join(
             mine := subjects_query(person.id),
             and_(CareStep.subject_kind == mine.c.kind, CareStep.subject_id == mine.c.id),
         )

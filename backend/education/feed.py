@@ -278,11 +278,13 @@ def candidates(
     ).all()
     found: list[Candidate] = []
     for row in rows:
-        item = Candidate(*row[:11], read_at=row[19], completed_at=row[20])
+        values: tuple[Any, ...] = tuple(row)
+        item = Candidate(*values[:11])
+        item.read_at, item.completed_at = values[19], values[20]
         # Her locale's variant, else zh_CN's (as _pick), else none (untitled, zh_CN).
         for variant_of, title, summary, quiz, variant_locale in (
-            (*row[11:15], locale),
-            (*row[15:19], lesson_content.DEFAULT_LOCALE),
+            (*values[11:15], locale),
+            (*values[15:19], lesson_content.DEFAULT_LOCALE),
         ):
             if variant_of is not None:
                 item.title, item.summary, item.has_quiz = title, summary, bool(quiz)
