@@ -252,6 +252,8 @@ def _index(protocols: ProtocolSet) -> tuple[ProtocolSet, _Index, str]:
         for name, versions in protocols.programmes.items()
         for v in versions
     )
+    if len(_INDEXES) >= 8:  # a reloaded set replaces the old (tests load many)
+        _INDEXES.clear()
     _INDEXES[id(protocols)] = cached = (protocols, index, version)
     return cached
 

@@ -20,6 +20,7 @@ from backend.care.protocols import (
     interpret,
     parse_ratio,
 )
+from backend.care.schedules import item_of
 
 # --- the real files ---
 
@@ -588,3 +589,15 @@ def test_parse_offset(text, months, days):
 def test_parse_offset_errors(text, message):
     with pytest.raises(ValueError, match=message):
         parse_offset(text)
+
+
+def test_the_schedules_item_index_answers_as_protocol_set_item(protocols):
+    """care.schedules.item_of (an index built once) gives the same item as ProtocolSet.item,
+    for every code, before, at and after each version's start."""
+    days = {dt.date(1990, 1, 1), dt.date(2100, 1, 1)}
+    for versions in protocols.programmes.values():
+        for version in versions:
+            days |= {version.effective_from + dt.timedelta(days=d) for d in (-1, 0, 1)}
+    for code in protocols.codes():
+        for day in days:
+            assert item_of(protocols, code, day) is protocols.item(code, on=day), (code, day)
