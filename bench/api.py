@@ -159,6 +159,8 @@ def gunicorn(url: str, port: int, workers: int) -> Iterator[None]:
             f"127.0.0.1:{port}",
             "--pythonpath",
             str(ROOT / "bench"),
+            "--timeout",  # a loaded machine boots the app slowly (30 s seen at load 17)
+            "120",
             "--log-level",
             "warning",
             "bench_app:app",
@@ -167,7 +169,7 @@ def gunicorn(url: str, port: int, workers: int) -> Iterator[None]:
         env=env,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300
         while True:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

@@ -49,7 +49,7 @@ from backend.handbook import dating
 from backend.handbook import service as handbook_service
 from backend.handbook.models import Child, Pregnancy
 from backend.preamble import default_tz, request_locale, today_of
-from backend.responses import conditional, json_response
+from backend.responses import conditional, json_response, not_modified, version_etag
 
 blp = Blueprint(
     "care",
@@ -76,8 +76,10 @@ def _views(steps: list[CareStep], today: Any, *, compact: bool = False) -> list[
     ]
 
 
-def _schedule_page(person: User, args: dict[str, Any]) -> Any:
-    today = today_of(person)
+def _schedule_page(person: User, args: dict[str, Any], *, etag: bool = False) -> Any:
+    """A page of her schedule; `etag` (under @conditional): a poll whose If-None-Match holds
+    the version of the rows read is answered 304 before any step is rendered."""
+    today, locale, compact = today_of(person), request_locale(), args["view"] == "compact"
     status = args.get("status")
     steps, total = service.schedule(
         Session(),
@@ -89,8 +91,24 @@ def _schedule_page(person: User, args: dict[str, Any]) -> Any:
         status=status.split(",") if status else None,
         since=args.get("from_"),
         until=args.get("to"),
+        compact=compact,
     )
-    views = _views(steps, today, compact=args["view"] == "compact")
+    if etag:
+        not_modified(
+            version_etag(
+                service.page_version(steps, total, compact=compact),
+                today,
+                locale,
+                args["page"],
+                args["page_size"],
+                service.protocols_version(_protocols()),
+            )
+        )
+    protocols = _protocols()
+    views = [
+        service.step_view(s, protocols=protocols, locale=locale, today=today, compact=compact)
+        for s in steps
+    ]
     # Written directly: the same body as StepPageSchema's dump (tests/test_hot_endpoints.py).
     return json_response(page(views, total=total, page=args["page"], page_size=args["page_size"]))
 
@@ -106,7 +124,7 @@ class MySchedule(MethodView):
 
         Compact by default (what a list shows); `view=full` adds why, source and reason, which
         GET /care-steps/{id} always has. Answers 304 to a matching If-None-Match."""
-        return _schedule_page(_me(), args)
+        return _schedule_page(_me(), args, etag=True)
 
 
 @blp.route("/patients/<uuid:patient_id>/schedule")

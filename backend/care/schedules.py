@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, Subquery, Uuid, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from backend.auth.models import User
@@ -19,9 +20,7 @@ from backend.care.models import (
     StepWindowChange,
     SubjectKind,
 )
-from backend.care.protocols import (
-    ProtocolSet,
-)
+from backend.care.protocols import Item, ProtocolSet
 from backend.errors import invalid
 from backend.handbook.models import Guardian, Pregnancy
 from backend.i18n import _l
@@ -77,6 +76,22 @@ def subjects_of(session: Session, person: User) -> list[tuple[str, uuid.UUID]]:
     return subjects
 
 
+def subjects_query(person_id: uuid.UUID) -> Subquery:
+    """Her subjects as (kind, id) rows, in SQL: herself, her pregnancies, her wards."""
+    return union_all(
+        select(
+            literal(SubjectKind.WOMAN.value, String(16)).label("kind"),
+            literal(person_id, Uuid()).label("id"),
+        ),
+        select(literal(SubjectKind.PREGNANCY.value, String(16)), Pregnancy.id).where(
+            Pregnancy.woman_id == person_id
+        ),
+        select(literal(SubjectKind.CHILD.value, String(16)), Guardian.child_id).where(
+            Guardian.user_id == person_id
+        ),
+    ).subquery("subjects")
+
+
 def schedule(
     session: Session,
     *,
@@ -88,33 +103,28 @@ def schedule(
     status: Sequence[str] | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
-) -> tuple[list[CareStep], int]:
+    compact: bool = False,
+) -> tuple[list[Any], int]:
     """A page of the person's steps (hers, her pregnancies', her children's), by date.
 
-    One query for the page and its total (a window count), her subjects as subqueries: the
-    round trips of a GET /me/schedule do not grow with her history."""
+    One query for the page and its total (a window count): the round trips of a GET
+    /me/schedule do not grow with her history. Her subjects come as a small (kind, id) list
+    joined on ix_care_steps_subject, so each is an index probe; an OR of the three kinds would
+    make PostgreSQL scan every pregnancy's and child's step of the city and filter them.
+    `compact`: rows of COMPACT_COLUMNS instead of CareStep objects, for compact step views."""
+    entities: tuple[Any, ...] = COMPACT_COLUMNS if compact else (CareStep,)
     if subject_id is None:
-        mine = or_(
-            and_(CareStep.subject_kind == SubjectKind.WOMAN, CareStep.subject_id == person.id),
-            and_(
-                CareStep.subject_kind == SubjectKind.PREGNANCY,
-                CareStep.subject_id.in_(
-                    select(Pregnancy.id).where(Pregnancy.woman_id == person.id)
-                ),
-            ),
-            and_(
-                CareStep.subject_kind == SubjectKind.CHILD,
-                CareStep.subject_id.in_(
-                    select(Guardian.child_id).where(Guardian.user_id == person.id)
-                ),
-            ),
+        stmt: AnySelect = select(*entities).join(
+            mine := subjects_query(person.id),
+            and_(CareStep.subject_kind == mine.c.kind, CareStep.subject_id == mine.c.id),
         )
     else:
         subjects = [s for s in subjects_of(session, person) if s[1] == subject_id]
         if not subjects:
             raise invalid("subject", _l("No such record."))
-        mine = and_(CareStep.subject_kind == subjects[0][0], CareStep.subject_id == subject_id)
-    stmt: AnySelect = select(CareStep).where(mine)
+        stmt = select(*entities).where(
+            CareStep.subject_kind == subjects[0][0], CareStep.subject_id == subject_id
+        )
     if status:
         stmt = stmt.where(or_(*(status_clause(s, today) for s in status)))
     if since is not None:
@@ -128,11 +138,57 @@ def schedule(
         .offset((page - 1) * page_size)
     ).all()
     if rows:
-        return [row[0] for row in rows], int(rows[0].total)
+        return (list(rows) if compact else [row[0] for row in rows]), int(rows[0].total)
     if page == 1:
         return [], 0
     # Past the last page: the window count has no row to ride on.
     return [], session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+# What a compact view reads: selected as plain rows (attribute names as on CareStep), since an
+# ORM object per step, or deferred columns on it, cost more than the rest of the request.
+COMPACT_COLUMNS = (
+    CareStep.id,
+    CareStep.code,
+    CareStep.subject_kind,
+    CareStep.subject_id,
+    CareStep.opens_on,
+    CareStep.due_on,
+    CareStep.closes_on,
+    CareStep.state,
+    CareStep.closed_before_enrolment,
+    CareStep.done_on,
+    CareStep.interpretation,
+    CareStep.not_done_reason,
+)
+
+
+def page_version(steps: Sequence[CareStep], total: int, *, compact: bool) -> str:
+    """What a page of steps shows, from the loaded rows, for its ETag: the same rows give the
+    same body (with the same day, language and protocols), without building it."""
+    return repr(
+        (
+            total,
+            [
+                (
+                    s.id.hex,
+                    s.code,
+                    s.subject_kind,
+                    s.subject_id.hex,
+                    s.opens_on,
+                    s.due_on,
+                    s.closes_on,
+                    s.state,
+                    s.closed_before_enrolment,
+                    s.done_on,
+                    s.interpretation,
+                    s.not_done_reason,
+                    *(() if compact else (s.programme, s.version, s.follows_up, s.reason)),
+                )
+                for s in steps
+            ],
+        )
+    )
 
 
 def get_step(session: Session, *, step_id: uuid.UUID) -> CareStep | None:
@@ -174,6 +230,45 @@ def _text(text: Mapping[str, str] | None, locale: str) -> str | None:
     return text.get(locale) or text.get("zh_CN") or next(iter(text.values()))
 
 
+# Item look-ups by code, per protocol set: ProtocolSet.item walks every programme's versions,
+# which a list of fifty steps did fifty times per request.
+_Index = dict[str, tuple[list[dt.date], list[Item]]]
+_INDEXES: dict[int, tuple[ProtocolSet, _Index, str]] = {}
+
+
+def _index(protocols: ProtocolSet) -> tuple[ProtocolSet, _Index, str]:
+    cached = _INDEXES.get(id(protocols))
+    if cached is not None and cached[0] is protocols:
+        return cached
+    index: _Index = {}
+    for versions in protocols.programmes.values():
+        for code in {c for v in versions for c in v.items}:
+            if code in index:  # the first programme holding a code wins, as in .item
+                continue
+            holding = [v for v in versions if code in v.items]
+            index[code] = ([v.effective_from for v in holding], [v.items[code] for v in holding])
+    version = ",".join(
+        f"{name}@{v.version}:{v.effective_from}"
+        for name, versions in protocols.programmes.items()
+        for v in versions
+    )
+    if len(_INDEXES) >= 8:  # a reloaded set replaces the old (tests load many)
+        _INDEXES.clear()
+    _INDEXES[id(protocols)] = cached = (protocols, index, version)
+    return cached
+
+
+def item_of(protocols: ProtocolSet, code: str, on: dt.date) -> Item:
+    """protocols.item(code, on=on), from an index built once per protocol set."""
+    dates, items = _index(protocols)[1][code]
+    return items[max(bisect.bisect_right(dates, on) - 1, 0)]
+
+
+def protocols_version(protocols: ProtocolSet) -> str:
+    """The programmes' versions (part of a schedule's ETag: the titles come from them)."""
+    return _index(protocols)[2]
+
+
 # What a phone's list screen does not show: in the step's own view (and with view=full).
 LIST_DETAIL = ("programme", "version", "why", "source", "follows_up", "reason")
 
@@ -188,8 +283,9 @@ def step_view(
     compact: bool = False,
 ) -> dict[str, Any]:
     """A step as clients see it: window, status, localized title and why, and the source
-    (compact: without LIST_DETAIL, for schedule lists)."""
-    item = protocols.item(step.code, on=step.opens_on)
+    (compact: without LIST_DETAIL, for schedule lists; then `step` may be a row of
+    COMPACT_COLUMNS)."""
+    item = item_of(protocols, step.code, step.opens_on)
     if compact:
         return {
             "id": step.id,

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.auth.models import User
@@ -42,6 +42,7 @@ from backend.care.subjects import (
 from backend.conditions import AllOf, AnyOf
 from backend.db import utcnow
 from backend.handbook.models import Child, Pregnancy
+from backend.reminders import bulk  # generic set-based statements (no reminder logic)
 
 # --- sync: apply the plan ---------------------------------------------------------------------
 
@@ -122,8 +123,9 @@ def sync_many(
                 report.cancelled += 1
     session.flush()
     if new_rows:
-        # One multi-row INSERT, without building ORM objects the request does not need.
-        session.execute(insert(CareStep), new_rows)
+        # One statement (PostgreSQL: unnest of one array per column), without ORM objects the
+        # request does not need; an executemany sent one INSERT per step.
+        bulk.insert_rows(session, CareStep, new_rows)
     if report.changed:
         signals.schedule_changed.send(
             None, session=session, person_ids={s.person.id for s in subjects}

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from backend import clock
 from backend.auth.models import User
@@ -231,10 +231,12 @@ def _pick(variants: Mapping[str, Any], locale: str) -> tuple[str, Any] | None:
 def candidates(
     session: Session, *, stage_names: Iterable[str], user_id: uuid.UUID, locale: str
 ) -> list[Candidate]:
-    """Every published lesson of these stages, titled in her locale, with her reads (3 queries)."""
+    """Every published lesson of these stages, titled in her locale (else zh_CN's), with her
+    reads: one query (the variants of both locales and her reads outer-joined)."""
     names = sorted(set(stage_names))
     if not names:
         return []
+    mine, default = aliased(LessonVariant), aliased(LessonVariant)
     rows = session.execute(
         select(
             LessonVersion.lesson_id,
@@ -248,40 +250,48 @@ def candidates(
             LessonVersion.topics,
             LessonVersion.audience,
             LessonVersion.reading_minutes,
+            mine.version_id,
+            mine.title,
+            mine.summary,
+            mine.quiz,
+            default.version_id,
+            default.title,
+            default.summary,
+            default.quiz,
+            LessonRead.read_at,
+            LessonRead.completed_at,
         )
         .join(Lesson, Lesson.id == LessonVersion.lesson_id)
+        .outerjoin(mine, and_(mine.version_id == LessonVersion.id, mine.locale == locale))
+        .outerjoin(
+            default,
+            and_(
+                default.version_id == LessonVersion.id,
+                default.locale == lesson_content.DEFAULT_LOCALE,
+            ),
+        )
+        .outerjoin(
+            LessonRead,
+            and_(LessonRead.lesson_id == LessonVersion.lesson_id, LessonRead.user_id == user_id),
+        )
         .where(LessonVersion.status == VS.PUBLISHED, Lesson.stage.in_(names))
     ).all()
-    found = {row[1]: Candidate(*row) for row in rows}
-    if not found:
-        return []
-    titles: dict[uuid.UUID, dict[str, Any]] = {}
-    for version_id, variant_locale, title, summary, quiz in session.execute(
-        select(
-            LessonVariant.version_id,
-            LessonVariant.locale,
-            LessonVariant.title,
-            LessonVariant.summary,
-            LessonVariant.quiz,
-        ).where(
-            LessonVariant.version_id.in_(list(found)),
-            LessonVariant.locale.in_({locale, lesson_content.DEFAULT_LOCALE}),
-        )
-    ):
-        titles.setdefault(version_id, {})[variant_locale] = (title, summary, quiz)
-    for version_id, item in found.items():
-        picked = _pick(titles.get(version_id, {}), locale)
-        if picked is not None:
-            item.locale, (item.title, item.summary, quiz) = picked
-            item.has_quiz = bool(quiz)
-    by_lesson = {item.lesson_id: item for item in found.values()}
-    for lesson_id, read_at, completed_at in session.execute(
-        select(LessonRead.lesson_id, LessonRead.read_at, LessonRead.completed_at).where(
-            LessonRead.user_id == user_id, LessonRead.lesson_id.in_(list(by_lesson))
-        )
-    ):
-        by_lesson[lesson_id].read_at, by_lesson[lesson_id].completed_at = read_at, completed_at
-    return sorted(found.values(), key=lambda c: (c.stage, c.window_from, c.slug))
+    found: list[Candidate] = []
+    for row in rows:
+        values: tuple[Any, ...] = tuple(row)
+        item = Candidate(*values[:11])
+        item.read_at, item.completed_at = values[19], values[20]
+        # Her locale's variant, else zh_CN's (as _pick), else none (untitled, zh_CN).
+        for variant_of, title, summary, quiz, variant_locale in (
+            (*values[11:15], locale),
+            (*values[15:19], lesson_content.DEFAULT_LOCALE),
+        ):
+            if variant_of is not None:
+                item.title, item.summary, item.has_quiz = title, summary, bool(quiz)
+                item.locale = variant_locale
+                break
+        found.append(item)
+    return sorted(found, key=lambda c: (c.stage, c.window_from, c.slug))
 
 
 def section(position: Position, lessons: Sequence[Candidate], *, next_limit: int) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from backend.education.schemas import (
 from backend.errors import NotFound
 from backend.i18n import _l
 from backend.preamble import default_tz, request_locale, today_of
-from backend.responses import conditional
+from backend.responses import conditional, json_response
 
 blp = Blueprint(
     "education",
@@ -258,7 +258,10 @@ class MyFeed(MethodView):
             locale=request_locale(),
             **args,
         )
-        return page(sections, total=total, page=args["page"], page_size=args["page_size"])
+        # Written directly: the same body as FeedPageSchema's dump (tests/test_hot_endpoints.py).
+        return json_response(
+            page(sections, total=total, page=args["page"], page_size=args["page_size"])
+        )
 
 
 @blp.route("/lessons/<uuid:lesson_id>/content")

@@ -22,6 +22,7 @@ from backend.care.protocols import (
     interpret,
     parse_ratio,
 )
+from backend.care.schedules import item_of
 from backend.content.protocol_items import AnchorName
 
 # --- the real files ---
@@ -617,3 +618,15 @@ def test_the_item_model_knows_every_anchor_of_every_subject_kind():
     """The schema's anchor names are the dates the engine's subjects hold (ANCHORS)."""
     named = {name for names in ANCHORS.values() for name in names}
     assert set(typing.get_args(AnchorName)) == named
+
+
+def test_the_schedules_item_index_answers_as_protocol_set_item(protocols):
+    """care.schedules.item_of (an index built once) gives the same item as ProtocolSet.item,
+    for every code, before, at and after each version's start."""
+    days = {dt.date(1990, 1, 1), dt.date(2100, 1, 1)}
+    for versions in protocols.programmes.values():
+        for version in versions:
+            days |= {version.effective_from + dt.timedelta(days=d) for d in (-1, 0, 1)}
+    for code in protocols.codes():
+        for day in days:
+            assert item_of(protocols, code, day) is protocols.item(code, on=day), (code, day)

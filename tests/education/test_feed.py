@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 
@@ -235,7 +236,29 @@ def test_the_feed_costs_the_same_queries_whatever_the_children_and_lessons(
         body = _ok(big.get("me/feed"))
     assert body["total"] == 5
     assert len(many) == len(few), (few, many)
-    assert len(many) <= 12, len(many)
+    # The token with her, her stages (2), her children's birth dates, her losses, and the
+    # lessons with their titles and her reads in one.
+    assert len(many) <= 6, len(many)
+
+
+def test_the_feed_written_directly_is_what_its_documented_schema_dumps(app, mother, lessons):
+    from backend.auth.models import User
+    from backend.db import Session
+    from backend.education import feed
+    from backend.education.schemas import FeedPageSchema
+
+    api, user_id, *_ = mother(lang="en")
+    _ok(api.post(f"lessons/{lessons['p-now-a'].id}/reads", {"completed": True}), 201)
+    _ok(api.post(f"lessons/{lessons['r-past'].id}/reads", {}), 201)
+    body = _ok(api.get("me/feed"))
+    assert any(s["read"] for s in body["items"])
+    with app.app_context():
+        person = Session().get(User, uuid.UUID(user_id))
+        sections, total = feed.feed(
+            Session(), person=person, today=TODAY, locale="en", page=1, page_size=20
+        )
+    dumped = FeedPageSchema().dump({"items": sections, "page": 1, "page_size": 20, "total": total})
+    assert dumped == body
 
 
 # --- the clocks, as pure functions --------------------------------------------------------------
