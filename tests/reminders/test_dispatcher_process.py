@@ -212,6 +212,8 @@ def test_a_slow_gateway_does_not_hold_up_the_inbox(live, gateway):
         REMINDER_WEBHOOK_CONCURRENCY="16",
     )
     try:
+        # On a loaded machine the process alone can take half a minute to start.
+        _wait(lambda: ": started" in LOGS[proc.pid].read_text(errors="replace"), 120)
         _wait(lambda: _count(engine, select(func.count()).select_from(Notification)) == n, 30)
         assert _delivered(engine) == 0, "the gateway has not answered yet"
         _wait(lambda: _delivered(engine) == n, timeout=30)
