@@ -9,9 +9,10 @@ of the protocol version in force, passed as small array parameters (backend/remi
 rendering.py); data-modifying CTEs then insert the inbox rows (ON CONFLICT (reminder_id) DO
 NOTHING: shown once), their deliveries, the escalations, and set every status in one UPDATE.
 
-What the statement does not decide it leaves locked and returns the ids of: reminders that may
-also go through the gateway (she has an SMS or mini-program channel and a webhook is set), and
-any kind or locale without a SQL template. backend/reminders/recording.py takes those in the
+What the statement does not decide it leaves locked and returns the ids of: reminders that also
+go through the gateway (a webhook is set and one of her channels is usable: SMS with a phone or
+mini-program with an openid and a template, her latest consent for it a grant, the same test
+as gateway.usable_channels), and any kind or locale without a SQL template. backend/reminders/recording.py takes those in the
 same transaction, so a crash rolls the whole batch back and another dispatcher takes it.
 """
 
@@ -51,6 +52,7 @@ WITH picked AS MATERIALIZED (
                      LIKE 'en%%' THEN 'en'
                 ELSE coalesce(nullif(u.locale, ''), %(locale)s) END AS locale,
            timezone(coalesce(nullif(u.timezone, ''), %(tz)s), %(now)s)::date AS today,
+           u.phone, u.miniprogram_openid AS openid,
            coalesce(p.channels::jsonb, %(channels)s::jsonb) AS channels,
            coalesce(p.opted_out::jsonb, '[]'::jsonb) AS opted_out,
            s.id AS step_id, s.state, s.code, s.opens_on, s.due_on, s.closes_on,
@@ -88,7 +90,13 @@ WITH picked AS MATERIALIZED (
                 WHEN c.kind = 'step_escalation' THEN 'escalate'
                 WHEN %(external)s AND EXISTS (
                     SELECT 1 FROM jsonb_array_elements_text(c.channels) AS ch (name)
-                    WHERE ch.name <> 'inbox') THEN 'python'
+                    WHERE ((ch.name = 'sms' AND coalesce(c.phone, '') <> '')
+                           OR (ch.name = 'miniprogram' AND coalesce(c.openid, '') <> ''
+                               AND c.kind = ANY(%(mp_kinds)s::text[])))
+                      AND (SELECT k.granted FROM consents k
+                           WHERE k.user_id = c.recipient_id AND k.purpose = 'reminders'
+                             AND k.channel = ch.name
+                           ORDER BY k.at DESC, k.id DESC LIMIT 1)) THEN 'python'
                 WHEN c.title_format IS NULL THEN 'python'
                 WHEN c.step_id IS NOT NULL AND c.name IS NOT NULL THEN 'inbox'
                 WHEN c.step_id IS NULL AND c.kind = 'regimen_daily' THEN 'inbox'
@@ -179,6 +187,7 @@ def _parameters(ctx: Context) -> dict[str, object]:
         "tz": ctx.default_tz,
         "channels": json.dumps(DEFAULT_CHANNELS),
         "external": bool(ctx.webhook_url),
+        "mp_kinds": sorted(k for k, v in ctx.rules.miniprogram_templates.items() if v),
         "window": ctx.rules.effect_window_days,
         "limit": ctx.batch_size,
     }

@@ -79,7 +79,9 @@ def _seed(engine, n: int) -> None:
 LOGS: dict[int, Path] = {}
 
 
-def _start(url: str, gateway_url: str, worker: str, **settings: str) -> subprocess.Popen:
+def _start(
+    url: str, gateway_url: str, worker: str, *, wait: bool = True, **settings: str
+) -> subprocess.Popen:
     import tempfile
 
     log = Path(tempfile.mkstemp(prefix=f"dispatcher-{worker}-", suffix=".log")[1])
@@ -115,7 +117,15 @@ def _start(url: str, gateway_url: str, worker: str, **settings: str) -> subproce
             stderr=subprocess.STDOUT,
         )
     LOGS[proc.pid] = log
+    if wait:
+        _started(proc)
     return proc
+
+
+def _started(proc: subprocess.Popen) -> None:
+    """Wait for the process to be up: on a loaded machine importing the app alone can take
+    most of a minute, which must not count against the timeouts of what is measured."""
+    _wait(lambda: ": started" in LOGS[proc.pid].read_text(errors="replace"), 180)
 
 
 def _count(engine, stmt) -> int:
@@ -212,8 +222,6 @@ def test_a_slow_gateway_does_not_hold_up_the_inbox(live, gateway):
         REMINDER_WEBHOOK_CONCURRENCY="16",
     )
     try:
-        # On a loaded machine the process alone can take half a minute to start.
-        _wait(lambda: ": started" in LOGS[proc.pid].read_text(errors="replace"), 120)
         _wait(lambda: _count(engine, select(func.count()).select_from(Notification)) == n, 30)
         assert _delivered(engine) == 0, "the gateway has not answered yet"
         _wait(lambda: _delivered(engine) == n, timeout=30)
@@ -235,8 +243,10 @@ def test_several_dispatchers_deliver_every_reminder_exactly_once(
     n = 120 * processes  # enough work that every process starts before it is all done
     _seed(engine, n)
     gateway.delay = 0.05
-    procs = [_start(url, gateway_url(gateway), f"d{i}") for i in range(processes)]
+    procs = [_start(url, gateway_url(gateway), f"d{i}", wait=False) for i in range(processes)]
     try:
+        for p in procs:
+            _started(p)
         _wait(lambda: _delivered(engine) == n, timeout=120)
     finally:
         logs = [_stop(p) for p in procs]
