@@ -12,8 +12,9 @@ NOTHING: shown once), their deliveries, the escalations, and set every status in
 What the statement does not decide it leaves locked and returns the ids of: reminders that also
 go through the gateway (a webhook is set and one of her channels is usable: SMS with a phone or
 mini-program with an openid and a template, her latest consent for it a grant, the same test
-as gateway.usable_channels), and any kind or locale without a SQL template. backend/reminders/recording.py takes those in the
-same transaction, so a crash rolls the whole batch back and another dispatcher takes it.
+as gateway.usable_channels), and any kind or locale without a SQL template.
+backend/reminders/recording.py takes those in the same transaction, so a crash rolls the whole
+batch back and another dispatcher takes it.
 """
 
 from __future__ import annotations
