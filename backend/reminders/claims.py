@@ -21,9 +21,9 @@ from backend.care.models import CareStep
 from backend.db import utcnow
 from backend.i18n import catalog_name
 from backend.regimens.models import Regimen
-from backend.reminders import channels
 from backend.reminders.bulk import in_ as _in
 from backend.reminders.bulk import is_postgresql as _pg
+from backend.reminders.channels import Message
 from backend.reminders.models import Reminder, ReminderPreference, ReminderStatus
 from backend.reminders.preferences import DEFAULT_CHANNELS
 
@@ -88,7 +88,7 @@ class Item:
     opted_out: list[str]
     step: Any = None  # (id, state, code, opens_on, due_on, closes_on, subject_kind, subject_id)
     regimen: Any = None  # (status, starts_on, ends_on)
-    message: channels.Message | None = None
+    message: Message | None = None
 
 
 def _batch_query() -> Any:

@@ -54,7 +54,8 @@ def _consents(session: Session, user_ids: set[uuid.UUID]) -> set[tuple[uuid.UUID
         .where(_in(session, Consent.user_id, user_ids), Consent.purpose == "reminders")
         .order_by(Consent.at, Consent.id)
     ):
-        latest[(user_id, channel)] = granted
+        if channel is not None:  # a consent for no channel in particular opens none
+            latest[(user_id, channel)] = granted
     return {key for key, granted in latest.items() if granted}
 
 
@@ -193,6 +194,7 @@ def send_and_record(
         ]
         failures = [f"{ch}: {detail}" for ch, ok, detail in made if not ok]
         error = "; ".join(failures)[:500] or None
+        key: tuple[ReminderStatus, str | None, dt.date | None, str | None]
         if channel == "miniprogram" and plan.opt_in is not None:
             used[plan.opt_in] += 1
         if channel is not None or not failures:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from backend.reminders.bulk import in_ as _in
@@ -69,7 +69,7 @@ def mark_retries(
             RETRY, {"ids": ids, "errors": errors, "ats": ats, "now": now, "worker": worker}
         )
         return
-    table = Reminder.__table__
+    table = cast(Table, Reminder.__table__)
     stmt = (
         update(table)
         .where(

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from backend.auth.models import User
+from backend.auth.models import Registration, Role, User
 from backend.care.models import CareStep
+from backend.regimens import service as regimen_service
+from backend.reminders import planning, rules
 from backend.reminders.models import Reminder, ReminderStatus
 from backend.reminders.preferences import after_quiet_hours
 from tests.conftest import PASSWORD, SHANGHAI, TODAY
@@ -54,7 +56,6 @@ def test_a_pregnancy_plans_before_due_nudges_and_escalation(make_citizen, db):
 
 
 def test_planning_twice_changes_nothing(app, make_citizen, db):
-    from backend.reminders import planning, rules
 
     api, user_id, _ = make_citizen()
     _pregnancy(api, 60)
@@ -82,7 +83,6 @@ def test_late_registrant_gets_no_reminders_for_closed_windows(make_citizen, db):
 
 
 def test_corrected_edd_moves_pending_reminders(make_citizen, make_staff, db):
-    from backend.auth.models import Registration, Role
 
     api, user_id, _ = make_citizen()
     preg = _pregnancy(api, 50)
@@ -195,8 +195,6 @@ def test_the_hourly_regimen_planner_leaves_late_reminders_to_the_dispatcher(
     """A morning's folic-acid reminders not sent yet (a backlog, a dispatcher down) are late, not
     obsolete: the planner keeps them pending for hours and days, and cancels one only once
     the day is ticked off (what the dispatcher's still-needed check would decide too)."""
-    from backend.regimens import service as regimen_service
-    from backend.reminders import planning, rules
 
     api, user_id, _ = make_citizen()
     _pregnancy(api, 6 * 7)  # starts folic acid today
