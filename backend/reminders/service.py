@@ -10,7 +10,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.auth.models import Institution, Registration, User
@@ -18,7 +18,7 @@ from backend.care.models import CareStep, StepState
 from backend.db import utcnow
 from backend.errors import Conflict, NotFound
 from backend.i18n import _l
-from backend.paging import paginate, paginate_rows, window
+from backend.paging import AnySelect, paginate, paginate_rows, window
 from backend.reminders.models import (
     Escalation,
     MiniprogramOptIn,
@@ -128,7 +128,7 @@ def escalated(
     patients = select(Registration.user_id).where(
         Registration.institution_id == doctor.institution_id, Registration.left_at.is_(None)
     )
-    stmt: Select[Any] = (
+    stmt: AnySelect = (
         select(Escalation, CareStep, User)
         .join(CareStep, CareStep.id == Escalation.step_id)
         .join(User, User.id == Escalation.person_id)
@@ -139,7 +139,7 @@ def escalated(
         )
         .order_by(CareStep.due_on, Escalation.id)
     )
-    return paginate_rows(session, stmt, page=page, page_size=page_size)  # type: ignore[return-value]
+    return paginate_rows(session, stmt, page=page, page_size=page_size)
 
 
 def effectiveness(session: Session, *, since: dt.date, until: dt.date) -> dict[str, Any]:
