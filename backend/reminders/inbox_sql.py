@@ -5,7 +5,7 @@ UPDATE SKIP LOCKED (a materialized CTE on the (status, next_attempt_at) index), 
 her account, preferences, the step or regimen and the day's check-in; the still-needed check
 (backend/reminders/needed.py, the same rule) is a CASE over that join; the message is rendered
 with format() and to_char() from the templates of the batch's (kind, locale) and the step names
-of the protocol version in force, passed as small array parameters (backend/reminders/
+of the protocol version in force, passed as two small JSON parameters (backend/reminders/
 rendering.py); data-modifying CTEs then insert the inbox rows (ON CONFLICT (reminder_id) DO
 NOTHING: shown once), their deliveries, the escalations, and set every status in one UPDATE.
 
@@ -38,13 +38,11 @@ WITH picked AS MATERIALIZED (
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 ), templates AS (
-    SELECT * FROM unnest(%(t_kind)s::text[], %(t_locale)s::text[], %(t_title)s::text[],
-                         %(t_body)s::text[], %(t_date)s::text[])
-        AS t (kind, locale, title, body, date_format)
+    SELECT * FROM json_to_recordset(%(templates)s::json)
+        AS t (kind text, locale text, title text, body text, date_format text)
 ), names AS (
-    SELECT * FROM unnest(%(n_code)s::text[], %(n_from)s::date[], %(n_until)s::date[],
-                         %(n_locale)s::text[], %(n_name)s::text[])
-        AS n (code, valid_from, valid_until, locale, name)
+    SELECT * FROM json_to_recordset(%(names)s::json)
+        AS n (code text, valid_from date, valid_until date, locale text, name text)
 ), base AS MATERIALIZED (
     SELECT r.id, r.recipient_id, r.kind, r.source_type, r.source_id, r.params, r.attempts,
            CASE WHEN lower(replace(coalesce(nullif(u.locale, ''), %(locale)s), '-', '_'))
@@ -171,19 +169,25 @@ class Outcome:
 
 def _parameters(ctx: Context) -> dict[str, object]:
     """The batch-independent parameters: templates, step names, defaults (built once)."""
-    templates = sql_templates()
-    names = step_names(ctx.protocols)
+    # One JSON text each, dumped once per run: sent as is with every batch (arrays of
+    # hundreds of names would be escaped again by the driver for every batch).
+    templates = [
+        dict(zip(("kind", "locale", "title", "body", "date_format"), t, strict=True))
+        for t in sql_templates()
+    ]
+    names = [
+        {
+            "code": code,
+            "valid_from": start.isoformat(),
+            "valid_until": until.isoformat(),
+            "locale": locale,
+            "name": name,
+        }
+        for code, start, until, locale, name in step_names(ctx.protocols)
+    ]
     return {
-        "t_kind": [t[0] for t in templates],
-        "t_locale": [t[1] for t in templates],
-        "t_title": [t[2] for t in templates],
-        "t_body": [t[3] for t in templates],
-        "t_date": [t[4] for t in templates],
-        "n_code": [n[0] for n in names],
-        "n_from": [n[1] for n in names],
-        "n_until": [n[2] for n in names],
-        "n_locale": [n[3] for n in names],
-        "n_name": [n[4] for n in names],
+        "templates": json.dumps(templates, ensure_ascii=False),
+        "names": json.dumps(names, ensure_ascii=False),
         "locale": ctx.default_locale,
         "tz": ctx.default_tz,
         "channels": json.dumps(DEFAULT_CHANNELS),
