@@ -13,6 +13,9 @@ from backend.api import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Check the reminder rules, register the blueprint, listeners and readiness figures."""
+    # Imported here, not at module level: backend.reminders.models is loaded (through this
+    # package) by backend.model_registry before any app exists, and routes/receivers pull in
+    # the API layer and other domains' services, which import those models in turn.
     from backend.reminders import exporters, receivers, routes, rules, service
 
     rules.load()  # a broken content/reminders.yaml stops the app at start-up

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from typing import Any
 
 from flask import Flask
 
-from backend.db import Session
-from backend.reminders import dispatcher, rules, service
+from backend.db import Session, utcnow
+from backend.regimens import service as regimen_service
+from backend.reminders import dispatcher, planning, rules
 
 
 def _context(app: Flask) -> dispatcher.Context:
@@ -31,13 +33,11 @@ def dispatch(app: Flask, *, worker: str, stop: threading.Event) -> dict[str, int
 
 def plan_regimen_reminders(app: Flask) -> Any:
     """Keep the daily regimen reminders planned over the horizon (runs hourly)."""
-    from backend.regimens import service as regimen_service
-
     with app.app_context():
         session = Session()
         try:
             regimens = regimen_service.active_regimens(session)
-            report = service.plan_regimens(
+            report = planning.plan_regimens(
                 session,
                 regimens=regimens,
                 user_ids={r.user_id for r in regimens},
@@ -52,14 +52,10 @@ def plan_regimen_reminders(app: Flask) -> Any:
 
 def plan_lesson_reminders(app: Flask) -> Any:
     """Remind those who asked of lessons published in the last day that fit them (hourly)."""
-    import datetime as dt
-
-    from backend.db import utcnow
-
     with app.app_context():
         session = Session()
         try:
-            report = service.plan_lessons(
+            report = planning.plan_lessons(
                 session,
                 rules=rules.load(),
                 default_tz=app.config["DEFAULT_TIMEZONE"],
@@ -106,6 +102,4 @@ def register(scheduler: Any, app: Flask, *, worker: str, stop: threading.Event) 
 
 
 def _now() -> Any:
-    import datetime as dt
-
     return dt.datetime.now(dt.UTC)

@@ -12,7 +12,7 @@ from flask import current_app
 from backend.care import signals as care_signals
 from backend.regimens import service as regimen_service
 from backend.regimens import signals as regimen_signals
-from backend.reminders import rules, service
+from backend.reminders import planning, rules
 
 
 def connect() -> None:
@@ -25,7 +25,7 @@ def connect() -> None:
 
 
 def on_schedule_changed(_sender: Any, *, session: Any, person_ids: Any, **_: Any) -> None:
-    service.plan_steps(
+    planning.plan_steps(
         session,
         person_ids=set(person_ids),
         protocols=current_app.extensions["care.protocols"],
@@ -35,7 +35,7 @@ def on_schedule_changed(_sender: Any, *, session: Any, person_ids: Any, **_: Any
 
 
 def on_regimen_changed(_sender: Any, *, session: Any, regimen: Any, **_: Any) -> None:
-    service.plan_regimens(
+    planning.plan_regimens(
         session,
         regimens=regimen_service.active_regimens(session, user_ids=[regimen.user_id]),
         user_ids={regimen.user_id},

@@ -16,7 +16,8 @@ from backend.auth.policy import Action, audit, login_required, signed_in_user
 from backend.care import service as care_service
 from backend.db import Session
 from backend.preamble import default_tz, request_locale
-from backend.reminders import rules, service
+from backend.regimens import service as regimen_service
+from backend.reminders import planning, preferences, rules, service
 from backend.reminders.schemas import (
     EffectivenessSchema,
     EscalationPageSchema,
@@ -48,18 +49,16 @@ _me = signed_in_user  # the route's login_required mark guarantees one
 
 def replan_person(user: User) -> None:
     """Re-plan her step and regimen reminders (after her preferences changed)."""
-    from backend.regimens import service as regimen_service
-
     session = Session()
     tz = current_app.config["DEFAULT_TIMEZONE"]
-    service.plan_steps(
+    planning.plan_steps(
         session,
         person_ids={user.id},
         protocols=current_app.extensions["care.protocols"],
         rules=rules.load(),
         default_tz=tz,
     )
-    service.plan_regimens(
+    planning.plan_regimens(
         session,
         regimens=regimen_service.active_regimens(session, user_ids=[user.id]),
         user_ids={user.id},
@@ -108,7 +107,7 @@ class MyPreferences(MethodView):
     @login_required(CITIZEN)
     def get(self) -> Any:
         """Your channels in order, quiet hours, opt-outs and the time reminders are sent."""
-        return service.get_preferences(Session(), user=_me(), rules=rules.load())
+        return preferences.get_preferences(Session(), user=_me(), rules=rules.load())
 
     @blp.arguments(PreferencesSchema)
     @blp.response(200, PreferencesSchema)
@@ -116,7 +115,7 @@ class MyPreferences(MethodView):
     def put(self, data: dict[str, Any]) -> Any:
         """Change your preferences; pending reminders are re-planned at once."""
         user = _me()
-        prefs = service.set_preferences(Session(), user=user, rules=rules.load(), data=data)
+        prefs = preferences.set_preferences(Session(), user=user, rules=rules.load(), data=data)
         replan_person(user)
         return prefs
 

@@ -10,7 +10,7 @@ from backend.api import PageArgsSchema, Schema, page_schema
 from backend.care.schemas import PatientRefSchema, StepSchema
 from backend.i18n import _l
 from backend.reminders.models import ReminderKind
-from backend.reminders.service import CHANNELS
+from backend.reminders.preferences import CHANNELS
 
 ONE_OF = _l("Must be one of the allowed values.")
 

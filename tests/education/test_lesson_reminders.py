@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import select
 
-from backend.reminders import rules, service
+from backend.reminders import planning, rules
 from backend.reminders.models import Reminder
 from tests.conftest import NOON, TODAY
 from tests.education.conftest import days, iso
@@ -25,10 +25,10 @@ def test_new_lesson_reminds_only_those_who_asked_and_fit(make_citizen, publish, 
     lesson = publish(window=("pregnancy_week", 12, 17))
     since = NOON - dt.timedelta(days=1)
     with app.app_context():
-        report = service.plan_lessons(
+        report = planning.plan_lessons(
             db, rules=rules.load(), default_tz="Asia/Shanghai", since=since
         )
-        again = service.plan_lessons(
+        again = planning.plan_lessons(
             db, rules=rules.load(), default_tz="Asia/Shanghai", since=since
         )
     assert report.added == 1 and again.added == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -28,8 +29,6 @@ class Gateway(BaseHTTPRequestHandler):
     url: str = ""
 
     def do_POST(self):
-        import time
-
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append(
             {"headers": dict(self.headers), "body": body, "json": json.loads(body)}

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import func, select, update
 
 from backend.access.models import Consent
-from backend.auth.models import Role, User
+from backend.auth.models import Registration, Role, User
 from backend.reminders.channels import verify
 from backend.reminders.models import Delivery, Notification, Reminder, ReminderStatus
 from tests.conftest import PASSWORD, SHANGHAI, TODAY
@@ -220,7 +220,6 @@ def test_readyz_reports_dispatcher_lag(make_citizen, db, client, frozen_clock):
 def test_escalation_lands_on_the_doctors_call_list(
     make_citizen, make_staff, db, dispatch, frozen_clock
 ):
-    from backend.auth.models import Registration
 
     frozen_clock(dt.datetime.combine(TODAY, dt.time(12), SHANGHAI))
     api, user_id, _ = make_citizen("久未产检")
@@ -249,7 +248,6 @@ def test_escalation_lands_on_the_doctors_call_list(
 
 
 def test_admins_see_whether_reminders_help(make_citizen, make_staff, db, dispatch, frozen_clock):
-    from backend.auth.models import Registration
 
     now = dt.datetime.now(dt.UTC)
     frozen_clock(now)

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -20,8 +21,10 @@ from sqlalchemy.orm import Session as OrmSession
 
 from backend.access.models import Consent
 from backend.auth.models import Role, User
+from backend.care.models import CareStep
 from backend.db import Base, make_engine
 from backend.model_registry import load_all
+from backend.regimens.models import CheckIn, Regimen
 from backend.reminders.models import Delivery, Notification, Reminder, ReminderStatus
 from tests.conftest import new_database
 
@@ -79,9 +82,9 @@ def _seed(engine, n: int) -> None:
 LOGS: dict[int, Path] = {}
 
 
-def _start(url: str, gateway_url: str, worker: str, **settings: str) -> subprocess.Popen:
-    import tempfile
-
+def _start(
+    url: str, gateway_url: str, worker: str, *, wait: bool = True, **settings: str
+) -> subprocess.Popen:
     log = Path(tempfile.mkstemp(prefix=f"dispatcher-{worker}-", suffix=".log")[1])
     env = (
         dict(os.environ)
@@ -115,7 +118,15 @@ def _start(url: str, gateway_url: str, worker: str, **settings: str) -> subproce
             stderr=subprocess.STDOUT,
         )
     LOGS[proc.pid] = log
+    if wait:
+        _started(proc)
     return proc
+
+
+def _started(proc: subprocess.Popen) -> None:
+    """Wait for the process to be up: on a loaded machine importing the app alone can take
+    most of a minute, which must not count against the timeouts of what is measured."""
+    _wait(lambda: ": started" in LOGS[proc.pid].read_text(errors="replace"), 180)
 
 
 def _count(engine, stmt) -> int:
@@ -144,7 +155,7 @@ def _stop(proc: subprocess.Popen) -> str:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=60)  # a loaded machine: interpreter exit alone can take 20 s
         except subprocess.TimeoutExpired:
             proc.kill()
     return LOGS[proc.pid].read_text(errors="replace")[-3000:]
@@ -233,8 +244,10 @@ def test_several_dispatchers_deliver_every_reminder_exactly_once(
     n = 120 * processes  # enough work that every process starts before it is all done
     _seed(engine, n)
     gateway.delay = 0.05
-    procs = [_start(url, gateway_url(gateway), f"d{i}") for i in range(processes)]
+    procs = [_start(url, gateway_url(gateway), f"d{i}", wait=False) for i in range(processes)]
     try:
+        for p in procs:
+            _started(p)
         _wait(lambda: _delivered(engine) == n, timeout=120)
     finally:
         logs = [_stop(p) for p in procs]
@@ -250,8 +263,6 @@ def test_a_backlog_hours_late_is_drained_in_one_run_and_sent_late_not_dropped(li
     away) delivers every reminder that is still needed. Only the still-needed check cancels:
     the day's folic acid already ticked off, the step already done; the hourly regimen planner,
     which runs at start-up too, leaves the late ones alone."""
-    from backend.care.models import CareStep
-    from backend.regimens.models import CheckIn, Regimen
 
     url, engine = live
     now = dt.datetime.now(dt.UTC)

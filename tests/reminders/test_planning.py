@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from backend.auth.models import User
+from backend.auth.models import Registration, Role, User
 from backend.care.models import CareStep
+from backend.regimens import service as regimen_service
+from backend.reminders import planning, rules
 from backend.reminders.models import Reminder, ReminderStatus
-from backend.reminders.service import after_quiet_hours
+from backend.reminders.preferences import after_quiet_hours
 from tests.conftest import PASSWORD, SHANGHAI, TODAY
 
 
@@ -54,12 +56,11 @@ def test_a_pregnancy_plans_before_due_nudges_and_escalation(make_citizen, db):
 
 
 def test_planning_twice_changes_nothing(app, make_citizen, db):
-    from backend.reminders import rules, service
 
     api, user_id, _ = make_citizen()
     _pregnancy(api, 60)
     count = db.scalar(select(func.count()).select_from(Reminder))
-    report = service.plan_steps(
+    report = planning.plan_steps(
         db,
         person_ids={uuid.UUID(user_id)},
         protocols=app.extensions["care.protocols"],
@@ -82,7 +83,6 @@ def test_late_registrant_gets_no_reminders_for_closed_windows(make_citizen, db):
 
 
 def test_corrected_edd_moves_pending_reminders(make_citizen, make_staff, db):
-    from backend.auth.models import Registration, Role
 
     api, user_id, _ = make_citizen()
     preg = _pregnancy(api, 50)
@@ -195,8 +195,6 @@ def test_the_hourly_regimen_planner_leaves_late_reminders_to_the_dispatcher(
     """A morning's folic-acid reminders not sent yet (a backlog, a dispatcher down) are late, not
     obsolete: the planner keeps them pending for hours and days, and cancels one only once
     the day is ticked off (what the dispatcher's still-needed check would decide too)."""
-    from backend.regimens import service as regimen_service
-    from backend.reminders import rules, service
 
     api, user_id, _ = make_citizen()
     _pregnancy(api, 6 * 7)  # starts folic acid today
@@ -205,7 +203,7 @@ def test_the_hourly_regimen_planner_leaves_late_reminders_to_the_dispatcher(
     assert {tomorrow.isoformat(), after.isoformat()} <= set(planned)
 
     def plan_hourly() -> None:  # what the dispatcher's hourly job runs
-        service.plan_regimens(
+        planning.plan_regimens(
             db,
             regimens=regimen_service.active_regimens(db),
             user_ids={uuid.UUID(user_id)},
