@@ -18,3 +18,4 @@ def init_app(app: Flask, api: Api) -> None:
     policy()
     api.register_blueprint(routes.blp)
     app.cli.add_command(cli.report_cli)
+    app.cli.add_command(cli.indicators_cli)

@@ -39,39 +39,6 @@ def _compute(db, code, by=("district",), districts=None, min_cell=0):
     )
 
 
-@pytest.fixture
-def births(city):
-    """October 2026. Lucheng: twins (one with two defects), a stillbirth at 28+0 with a defect,
-    a stillbirth at 27+6 with a defect, a termination at 24+0 for a defect, 8 singletons.
-    Ouhai: a woman who moved from Lucheng in September (her baby has a defect), 5 singletons.
-    Outside the period: a September and a November birth."""
-    day = dt.date(2026, 10, 5)
-    w1 = city.woman(LUCHENG)
-    _, (twin1, _twin2) = city.delivery(w1, day, babies=2)
-    city.defect(w1, "Q21.0", "live_birth", day, child=twin1)
-    city.defect(w1, "Q69.9", "live_birth", day, child=twin1)
-    w2 = city.woman(LUCHENG)
-    still = city.loss(w2, dt.date(2026, 10, 10), "stillbirth", 196)
-    city.defect(w2, "Q00.0", "stillbirth", dt.date(2026, 10, 10), pregnancy=still, ga_days=196)
-    w3 = city.woman(LUCHENG)
-    early = city.loss(w3, dt.date(2026, 10, 11), "stillbirth", 195)
-    city.defect(w3, "Q05.9", "stillbirth", dt.date(2026, 10, 11), pregnancy=early, ga_days=195)
-    w4 = city.woman(LUCHENG)
-    ended = city.loss(w4, dt.date(2026, 10, 12), "termination", 168)
-    city.defect(w4, "Q90.9", "termination", dt.date(2026, 10, 12), pregnancy=ended, ga_days=168)
-    for i in range(8):
-        city.delivery(city.woman(LUCHENG), dt.date(2026, 10, 1) + dt.timedelta(i))
-    mover = city.woman(LUCHENG, left=dt.date(2026, 9, 1))
-    city.register(mover, OUHAI, dt.date(2026, 9, 1))
-    _, (baby,) = city.delivery(mover, dt.date(2026, 10, 20))
-    city.defect(mover, "Q35.9", "live_birth", dt.date(2026, 10, 20), child=baby)
-    for i in range(5):
-        city.delivery(city.woman(OUHAI), dt.date(2026, 10, 21) + dt.timedelta(i))
-    city.delivery(city.woman(LUCHENG), dt.date(2026, 9, 30))
-    city.delivery(city.woman(OUHAI), dt.date(2026, 11, 1))
-    return city
-
-
 def _cells(table, key="district_code"):
     return {c[key]: (c["numerator"], c["denominator"]) for c in table["rows"]}
 
