@@ -27,6 +27,9 @@ class FileKind:
     path: str
     model: type[BaseModel]
     by_code: bool = False  # name list items by their code in errors ('tiers[2] (high)')
+    # A directory of files (path a glob; names starting with "_" left out), read as one
+    # mapping of file name → content.
+    many: bool = False
 
 
 FILE_KINDS: tuple[FileKind, ...] = (
@@ -39,6 +42,11 @@ FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("indicators.education", "indicators/education.yaml", models.EducationIndicator),
     FileKind("contraception.iud", "contraception/iud.yaml", models.IudFile),
     FileKind("regimens.folic_acid", "regimens/folic_acid.yaml", models.FolicAcidFile, by_code=True),
+    FileKind("indicators.policy", "indicators/_policy.yaml", models.IndicatorPolicy),
+    FileKind("indicators.definitions", "indicators/*.yaml", models.IndicatorDefinitions, many=True),
+    FileKind(
+        "surveillance.categories", "surveillance/categories.yaml", models.BirthDefectCategoriesFile
+    ),
 )
 _BY_NAME = {kind.name: kind for kind in FILE_KINDS}
 _BY_MODEL = {kind.model: kind for kind in FILE_KINDS}
@@ -88,16 +96,26 @@ def problems(label: str, exc: ValidationError, data: Any, *, by_code: bool = Fal
     return lines
 
 
-def _read(directory: Path, kind: FileKind) -> tuple[BaseModel, Any]:
-    """One file, validated; ContentFileError naming the file, the item and the field."""
-    path = directory / kind.path
+def _load(path: Path) -> Any:
     label = str(path)
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ContentFileError([f"{label}: cannot be read ({exc.strerror})"]) from exc
     except yaml.YAMLError as exc:
         raise ContentFileError([f"{label}: {exc}".replace("\n", " ")]) from exc
+
+
+def _read(directory: Path, kind: FileKind) -> tuple[BaseModel, Any]:
+    """One file, validated; ContentFileError naming the file, the item and the field."""
+    path = directory / kind.path
+    label = str(path)
+    if kind.many:
+        found = sorted(p for p in directory.glob(kind.path) if not p.name.startswith("_"))
+        data = {p.name: _load(p) for p in found}
+        label = str(path.parent)
+    else:
+        data = _load(path)
     try:
         return kind.model.model_validate(data), data
     except ValidationError as exc:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     StrictBool,
     StrictInt,
     field_validator,
@@ -341,6 +342,68 @@ class EducationIndicator(BaseModel):
     @property
     def target_rate(self) -> float:
         return self.target.value / self.per
+
+
+class IndicatorDefinitionFile(BaseModel):
+    """One content/indicators/<code>.yaml: the keys every definition has. The rest (records
+    that count, period rule, breakdowns) is checked against the populations the engine knows
+    by the indicators domain (backend/indicators/definitions.py) at start-up."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    code: Code
+    records: dict[str, Any]
+    period: str
+    source: Annotated[str, Field(min_length=1)]
+    group: str
+    basis: Literal["statutory", "consent"]
+    verified: StrictBool
+
+
+class IndicatorDefinitions(RootModel[dict[str, IndicatorDefinitionFile]]):
+    """Every content/indicators/*.yaml but _policy.yaml, by file name."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class IndicatorDistrict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    code: Annotated[str, Field(pattern=r"^\d{6}$")]
+    name: Localized
+
+
+class IndicatorSnapshots(Strict):
+    settle_days: NonNegative
+    months: Annotated[StrictInt, Field(ge=1)]
+
+
+class IndicatorPolicy(BaseModel):
+    """content/indicators/_policy.yaml: small cells, the interval, the city's districts, the
+    snapshots of closed periods."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    version: StrictInt
+    verified: StrictBool
+    min_cell: NonNegative
+    confidence_z: Annotated[float, Field(gt=0)]
+    city: IndicatorDistrict
+    districts: Annotated[list[IndicatorDistrict], Field(min_length=1)]
+    snapshots: IndicatorSnapshots
+
+
+class BirthDefectCategoriesFile(BaseModel):
+    """content/surveillance/categories.yaml: the shape; the ICD-10 prefixes are expanded and
+    checked by the surveillance domain (backend/surveillance/content.py) at start-up."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    version: StrictInt
+    source: Annotated[str, Field(min_length=1)]
+    verified: StrictBool
+    other: dict[str, Any]
+    categories: Annotated[list[dict[str, Any]], Field(min_length=1)]
 
 
 # --- clinical provenance, shared by the clinical files ---

@@ -237,7 +237,7 @@ def compute_many(
     snapshot covers (see backend/indicators/snapshots.py)."""
     _jit_off(session)
     plans = snapshots.plan(session, definitions, since=since, until=until, today=today)
-    stored = snapshots.read(session, plans, by=by, districts=districts)
+    stored = snapshots.read(session, plans, since=since, until=until, by=by, districts=districts)
     out = {}
     for definition in definitions:
         chosen = plans[definition.code]
@@ -297,10 +297,25 @@ def snapshot(
 ) -> Any:
     """Take (or retake) the snapshot of a closed period: the live statement at the
     snapshot's grain, written into its cells by one INSERT … SELECT."""
+    return snapshot_months(
+        session, definition, [(since, until)], today=today, offset_minutes=offset_minutes
+    )[0]
+
+
+def snapshot_months(
+    session: Session,
+    definition: Definition,
+    periods: list[tuple[dt.date, dt.date]],
+    *,
+    today: dt.date,
+    offset_minutes: int,
+) -> list[Any]:
+    """Take the snapshots of `periods`: one period, or consecutive whole months of an
+    indicator whose months add up (one statement over them all, split by month)."""
     _jit_off(session)
-    period = populations.Period(since, until, today, offset_minutes)
+    period = populations.Period(periods[0][0], periods[-1][1], today, offset_minutes)
     statement = _statement(definition, period, snapshots.grain(definition), None)
-    return snapshots.take(session, definition, statement, since=since, until=until)
+    return snapshots.take(session, definition, statement, periods=periods)
 
 
 def _table(

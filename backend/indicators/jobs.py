@@ -36,18 +36,17 @@ def take_closed(
     closed_by = today - dt.timedelta(days=int(policy()["snapshots"]["settle_days"]))
     taken = 0
     for definition in chosen or list(definitions().values()):
-        for first, last in snapshots.closed_periods(
+        periods = snapshots.closed_periods(
             definition, since=since, until=until, closed_by=closed_by
-        ):
-            engine.snapshot(
-                session,
-                definition,
-                since=first,
-                until=last,
-                today=today,
-                offset_minutes=offset_minutes,
+        )
+        # Months that add up are counted by one statement over them all; the others (the
+        # education rate's months and years) one by one.
+        batches = [periods] if snapshots.by_months(definition) else [[p] for p in periods]
+        for batch in filter(None, batches):
+            engine.snapshot_months(
+                session, definition, batch, today=today, offset_minutes=offset_minutes
             )
-            taken += 1
+        taken += len(periods)
     return taken
 
 

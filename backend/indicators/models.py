@@ -35,12 +35,31 @@ class IndicatorCell(Base):
     """One grouped row of a snapshot: counts, never people."""
 
     __tablename__ = "indicator_cells"
-    __table_args__ = (Index("ix_indicator_cells_snapshot_district", "snapshot_id", "district_code"),)
+    # The read of a period by district (the overview, the bench's whole set) is an index-only
+    # scan of its periods' range.
+    __table_args__ = (
+        Index(
+            "ix_indicator_cells_period",
+            "period_start",
+            "code",
+            "monthly",
+            "period_end",
+            "category",
+            "district_code",
+            "numerator",
+            "denominator",
+        ),
+    )
 
     snapshot_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("indicator_snapshots.id", ondelete="CASCADE"), primary_key=True
     )
     row: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # The snapshot's indicator and period, kept on each cell so that a read selects a range.
+    code: Mapped[str64]
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    monthly: Mapped[bool]  # the snapshot is one calendar month (months add up)
     district_code: Mapped[str | None] = mapped_column(String(16))
     institution_id: Mapped[uuid.UUID | None]
     month: Mapped[str | None] = mapped_column(String(7))

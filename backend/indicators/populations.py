@@ -34,10 +34,12 @@ from sqlalchemy import (
 
 from backend.auth.models import Registration, User
 from backend.care.models import CareStep, RiskAssessment, StepState
+from backend.education.models import LessonRead
 from backend.handbook import dating
 from backend.handbook.models import Child, EndKind, Guardian, Pregnancy, PregnancyStatus
 from backend.indicators.sql import days_between, local_date
 from backend.regimens.models import CheckIn, Regimen, RegimenKind
+from backend.reminders.models import Reminder, ReminderStatus
 from backend.surveillance.models import BirthDefect, PrenatalDiagnosis
 
 
@@ -346,8 +348,6 @@ def folic_acid_regimens(spec: dict[str, Any], period: Period, where: Any) -> Sel
 def registered_women(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
     """Women of childbearing age (on the period's last day) registered (建册) during the period;
     the numerator: completed a lesson in the period. Counted where registered at the end."""
-    from backend.education.models import LessonRead
-
     low, high = int(spec["age_from"]), int(spec["age_to"])
     born_after = dating.add_years(period.end, -(high + 1))
     born_by = dating.add_years(period.end, -low)
@@ -390,8 +390,6 @@ def registered_women(spec: dict[str, Any], period: Period, where: Any) -> Select
 def care_reminders(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
     """Reminders of care steps delivered in the period; the numerator: the step was done by the
     reminder's effect deadline."""
-    from backend.reminders.models import Reminder, ReminderStatus
-
     delivered_on = local_date(Reminder.delivered_at, period.offset_minutes)
     helped = exists(
         select(CareStep.id).where(

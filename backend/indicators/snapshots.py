@@ -21,9 +21,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, or_, select
+from sqlalchemy import and_, case, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import Uuid
+from sqlalchemy.types import Boolean, Date, String, Uuid
 
 from backend.auth.models import Institution
 from backend.db import utcnow
@@ -62,11 +62,17 @@ def grain(definition: Definition) -> tuple[str, ...]:
 
 @dataclass
 class Plan:
-    """How one indicator's period is read: these snapshots' cells, plus live [start, end]."""
+    """How one indicator's period is read: the snapshot of exactly the period, or its month
+    snapshots from the start through `through`; plus live [start, end] for the rest."""
 
-    snapshot_ids: list[uuid.UUID]
+    exact: bool
+    through: dt.date | None
     as_of: dt.datetime | None
     live: tuple[dt.date, dt.date] | None
+
+    @property
+    def stored(self) -> bool:
+        return self.exact or self.through is not None
 
 
 def plan(
@@ -98,39 +104,63 @@ def plan(
     for definition in chosen:
         exact = held.get((definition.code, since, until))
         if exact:
-            plans[definition.code] = Plan([exact[0]], exact[1], None)
+            plans[definition.code] = Plan(True, None, exact[1], None)
             continue
-        ids, taken, start = [], [], since
+        taken, start, through = [], since, None
         if by_months(definition) and since.day == 1:
             for first, last in months(since, until):
                 hit = held.get((definition.code, first, last)) if last <= until else None
                 if not hit:
                     break
-                ids.append(hit[0])
                 taken.append(hit[1])
-                start = last + dt.timedelta(days=1)
+                start, through = last + dt.timedelta(days=1), last
         plans[definition.code] = Plan(
-            ids, min(taken) if taken else None, (start, end) if start <= end else None
+            False,
+            through,
+            min(taken) if taken else None,
+            (start, end) if start <= end else None,
         )
     return plans
 
 
-def read(
-    session: Session,
+def cells_statement(
     plans: dict[str, Plan],
     *,
+    since: dt.date,
+    until: dt.date,
     by: tuple[str, ...],
     districts: list[str] | None,
-) -> dict[str, list[dict[str, Any]]]:
-    """The planned snapshots' cells summed to the breakdown `by`, by indicator (one
-    statement, whatever the number of indicators)."""
-    ids = [i for p in plans.values() for i in p.snapshot_ids]
-    out: dict[str, list[dict[str, Any]]] = {code: [] for code in plans}
-    if not ids:
-        return out
+) -> Any:
+    """The planned snapshots' cells summed to the breakdown `by`, by indicator: one range of
+    periods per group of indicators (None: nothing is stored for them)."""
     cell = IndicatorCell
-    columns: list[Any] = [IndicatorSnapshot.code.label("code")]
-    group: list[Any] = [IndicatorSnapshot.code]
+    chosen: list[Any] = []
+    exact = [code for code, p in plans.items() if p.exact]
+    if exact:
+        chosen.append(
+            and_(
+                cell.code.in_(exact),
+                cell.period_start == since,
+                cell.period_end == until,
+            )
+        )
+    by_through: dict[dt.date, list[str]] = {}
+    for code, p in plans.items():
+        if not p.exact and p.through is not None:
+            by_through.setdefault(p.through, []).append(code)
+    for through, codes in sorted(by_through.items()):
+        chosen.append(
+            and_(
+                cell.period_start >= since,
+                cell.period_start <= through,
+                cell.code.in_(codes),
+                cell.monthly.is_(True),
+            )
+        )
+    if not chosen:
+        return None
+    columns: list[Any] = [cell.code.label("code")]
+    group: list[Any] = [cell.code]
     placed = "district" in by or "institution" in by
     columns.append((cell.district_code if placed else literal(None)).label("district_code"))
     group += [cell.district_code] if placed else []
@@ -144,31 +174,40 @@ def read(
         columns += [literal(None).label("institution_id"), literal(None).label("institution_name")]
     columns.append((cell.month if "month" in by else literal(None)).label("month"))
     group += [cell.month] if "month" in by else []
+    stmt = select().select_from(cell).where(or_(*chosen))
     if "category" in by:
         columns.append(cell.category.label("category"))
         group.append(cell.category)
-        kept = None
     else:
         columns.append(literal(None).label("category"))
         # Over all categories: the rows that count a unit once (ALL), or have no category.
-        kept = or_(cell.category.is_(None), cell.category == ALL)
+        stmt = stmt.where(or_(cell.category.is_(None), cell.category == ALL))
     columns += [
         func.sum(cell.numerator).label("numerator"),
         func.sum(cell.denominator).label("denominator"),
     ]
-    stmt = (
-        select(*columns)
-        .select_from(cell)
-        .join(IndicatorSnapshot, IndicatorSnapshot.id == cell.snapshot_id)
-        .where(cell.snapshot_id.in_(ids))
-    )
-    if kept is not None:
-        stmt = stmt.where(kept)
     if "institution" in by:
         stmt = stmt.outerjoin(Institution, Institution.id == cell.institution_id)
     if districts is not None:
         stmt = stmt.where(cell.district_code.in_(districts))
-    for row in session.execute(stmt.group_by(*group)):
+    return stmt.add_columns(*columns).group_by(*group)
+
+
+def read(
+    session: Session,
+    plans: dict[str, Plan],
+    *,
+    since: dt.date,
+    until: dt.date,
+    by: tuple[str, ...],
+    districts: list[str] | None,
+) -> dict[str, list[dict[str, Any]]]:
+    """The planned cells by indicator: one statement, whatever the number of indicators."""
+    out: dict[str, list[dict[str, Any]]] = {code: [] for code in plans}
+    stmt = cells_statement(plans, since=since, until=until, by=by, districts=districts)
+    if stmt is None:
+        return out
+    for row in session.execute(stmt):
         values = dict(row._mapping)
         out[values.pop("code")].append(values)
     return out
@@ -179,32 +218,36 @@ def take(
     definition: Definition,
     statement: Any,
     *,
-    since: dt.date,
-    until: dt.date,
-) -> uuid.UUID:
-    """Replace the snapshot of `definition` over [since, until] with the rows of `statement`
-    (the engine's grouped statement at `grain(definition)`): one INSERT … SELECT."""
-    old = select(IndicatorSnapshot.id).where(
-        IndicatorSnapshot.code == definition.code,
-        IndicatorSnapshot.period_start == since,
-        IndicatorSnapshot.period_end == until,
-    )
-    session.execute(delete(IndicatorCell).where(IndicatorCell.snapshot_id.in_(old)))
-    session.execute(
-        delete(IndicatorSnapshot).where(
+    periods: list[tuple[dt.date, dt.date]],
+) -> list[uuid.UUID]:
+    """Replace the snapshots of `definition` over `periods` with the rows of `statement` (the
+    engine's grouped statement at `grain(definition)` over them all): one INSERT … SELECT.
+    Several periods are whole months, each row going to the snapshot of its month."""
+    for since, until in periods:
+        old = select(IndicatorSnapshot.id).where(
             IndicatorSnapshot.code == definition.code,
             IndicatorSnapshot.period_start == since,
             IndicatorSnapshot.period_end == until,
         )
-    )
-    snapshot = IndicatorSnapshot(
-        id=uuid.uuid4(),
-        code=definition.code,
-        period_start=since,
-        period_end=until,
-        taken_at=utcnow(),
-    )
-    session.add(snapshot)
+        session.execute(delete(IndicatorCell).where(IndicatorCell.snapshot_id.in_(old)))
+        session.execute(
+            delete(IndicatorSnapshot).where(
+                IndicatorSnapshot.code == definition.code,
+                IndicatorSnapshot.period_start == since,
+                IndicatorSnapshot.period_end == until,
+            )
+        )
+    taken = [
+        IndicatorSnapshot(
+            id=uuid.uuid4(),
+            code=definition.code,
+            period_start=since,
+            period_end=until,
+            taken_at=utcnow(),
+        )
+        for since, until in periods
+    ]
+    session.add_all(taken)
     session.flush()
     rows = statement.subquery("grouped")
     kept = [or_(rows.c.numerator != 0, rows.c.denominator != 0)]
@@ -212,11 +255,23 @@ def take(
         # By category, the births stand in the rows over all categories (ALL); the rows
         # without a category are not read.
         kept.append(rows.c.category.is_not(None))
+
+    def per_month(values: dict[str, Any], kind: Any) -> Any:
+        if len(periods) == 1:
+            return literal(next(iter(values.values())), kind)
+        return case({month: literal(v, kind) for month, v in values.items()}, value=rows.c.month)
+
+    label = {s.period_start.strftime("%Y-%m"): s for s in taken}
+    monthly = all(s.period_end == month_end(s.period_start) for s in taken)
     session.execute(
         insert(IndicatorCell).from_select(
             [
                 "snapshot_id",
                 "row",
+                "code",
+                "period_start",
+                "period_end",
+                "monthly",
                 "district_code",
                 "institution_id",
                 "month",
@@ -225,8 +280,12 @@ def take(
                 "denominator",
             ],
             select(
-                literal(snapshot.id, Uuid()),
+                per_month({m: s.id for m, s in label.items()}, Uuid()),
                 func.row_number().over(),
+                literal(definition.code, String()),
+                per_month({m: s.period_start for m, s in label.items()}, Date()),
+                per_month({m: s.period_end for m, s in label.items()}, Date()),
+                literal(monthly and all(p[0].day == 1 for p in periods), Boolean()),
                 rows.c.district_code,
                 rows.c.institution_id,
                 rows.c.month,
@@ -236,7 +295,7 @@ def take(
             ).where(*kept),
         )
     )
-    return snapshot.id
+    return [s.id for s in taken]
 
 
 def closed_periods(
@@ -267,4 +326,3 @@ def purge(session: Session, codes: Iterable[str]) -> None:
     ids = select(IndicatorSnapshot.id).where(IndicatorSnapshot.code.in_(chosen))
     session.execute(delete(IndicatorCell).where(IndicatorCell.snapshot_id.in_(ids)))
     session.execute(delete(IndicatorSnapshot).where(IndicatorSnapshot.code.in_(chosen)))
-

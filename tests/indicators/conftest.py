@@ -7,11 +7,12 @@ import uuid
 
 import pytest
 
-from backend.auth.models import Institution, Registration, User
+from backend.auth.models import Institution, Registration, Role, User
 from backend.care.models import CareStep
 from backend.handbook.models import Child, Guardian, Pregnancy
 from backend.surveillance.content import categories
 from backend.surveillance.models import BirthDefect
+from tests.conftest import Api
 
 LUCHENG, OUHAI = "330302", "330304"
 
@@ -200,3 +201,20 @@ def births(city):
     city.delivery(city.woman(LUCHENG), dt.date(2026, 9, 30))
     city.delivery(city.woman(OUHAI), dt.date(2026, 11, 1))
     return city
+
+
+@pytest.fixture
+def bureau(client, make_staff, db):
+    """An admin creates a health-bureau account for Ouhai; returns (admin, bureau) clients."""
+    admin, _ = make_staff(Role.ADMIN)
+    body = {"phone": "13912000013", "password": "Str0ng-passw0rd!", "name": "瓯海区卫健局"}
+    r = admin.post("staff", {**body, "role": "bureau"})
+    assert r.status_code == 422 and "district_codes" in r.json["errors"]
+    r = admin.post("staff", {**body, "role": "bureau", "district_codes": [OUHAI]})
+    assert r.status_code == 201, r.json
+    assert r.json["district_codes"] == [OUHAI] and r.json["institution_id"] is None
+    api = Api(client)
+    api.token = api.post("auth/token", {"phone": body["phone"], "password": body["password"]}).json[
+        "access_token"
+    ]
+    return admin, api

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from backend.auth.models import AuditEvent, Role
 from backend.indicators import engine
 from backend.indicators.definitions import definitions
-from tests.conftest import Api
 from tests.indicators.conftest import LUCHENG, OUHAI
 
 OCT = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
@@ -122,23 +121,6 @@ def test_small_cells_and_the_cell_that_would_give_one_away_are_hidden(db, city):
     assert rows[OUHAI]["numerator"] is None and rows[OUHAI]["suppressed"] == ["numerator"]
     assert rows[LUCHENG]["denominator"] == 10 and rows[LUCHENG]["value"] is None
     assert (table["total"]["numerator"], table["total"]["denominator"]) == (14, 22)
-
-
-@pytest.fixture
-def bureau(client, make_staff, db):
-    """An admin creates a health-bureau account for Ouhai; returns (admin, bureau) clients."""
-    admin, _ = make_staff(Role.ADMIN)
-    body = {"phone": "13912000013", "password": "Str0ng-passw0rd!", "name": "瓯海区卫健局"}
-    r = admin.post("staff", {**body, "role": "bureau"})
-    assert r.status_code == 422 and "district_codes" in r.json["errors"]
-    r = admin.post("staff", {**body, "role": "bureau", "district_codes": [OUHAI]})
-    assert r.status_code == 201, r.json
-    assert r.json["district_codes"] == [OUHAI] and r.json["institution_id"] is None
-    api = Api(client)
-    api.token = api.post("auth/token", {"phone": body["phone"], "password": body["password"]}).json[
-        "access_token"
-    ]
-    return admin, api
 
 
 def test_bureau_reads_its_districts_only_counts_never_people_and_each_read_is_audited(

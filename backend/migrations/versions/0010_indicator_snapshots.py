@@ -38,6 +38,10 @@ def upgrade() -> None:
     op.create_table('indicator_cells',
     sa.Column('snapshot_id', sa.Uuid(), nullable=False),
     sa.Column('row', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('monthly', sa.Boolean(), nullable=False),
     sa.Column('district_code', sa.String(length=16), nullable=True),
     sa.Column('institution_id', sa.Uuid(), nullable=True),
     sa.Column('month', sa.String(length=7), nullable=True),
@@ -48,12 +52,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('snapshot_id', 'row', name=op.f('pk_indicator_cells'))
     )
     with op.batch_alter_table('indicator_cells', schema=None) as batch_op:
-        batch_op.create_index('ix_indicator_cells_snapshot_district', ['snapshot_id', 'district_code'], unique=False)
+        batch_op.create_index('ix_indicator_cells_period', ['period_start', 'code', 'monthly', 'period_end', 'category', 'district_code', 'numerator', 'denominator'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('indicator_cells', schema=None) as batch_op:
-        batch_op.drop_index('ix_indicator_cells_snapshot_district')
+        batch_op.drop_index('ix_indicator_cells_period')
 
     op.drop_table('indicator_cells')
     op.drop_table('indicator_snapshots')
