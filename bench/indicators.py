@@ -246,13 +246,11 @@ def run(url: str, args: argparse.Namespace, generate: bool = True) -> None:
             live = _best(the_set, runs=1)
             print(f"the set counted live (no snapshot): {live:.2f} s")
 
-        # The nightly job's work, done once here for the three years: every closed month of
-        # every indicator (and each year for the education rate), one INSERT … SELECT each.
+        # The nightly job's work (here the backfill of the year measured): every month of every
+        # indicator, one INSERT … SELECT over the year split by month; the education rate's
+        # months and its year one by one.
         t = time.perf_counter()
-        taken = jobs.take_closed(
-            session, since=start, until=dt.date(args.year + 1, 4, 30), today=today,
-            offset_minutes=480,
-        )  # fmt: skip
+        taken = jobs.take_closed(session, since=since, until=until, today=today, offset_minutes=480)
         session.commit()
         snapshot_time = time.perf_counter() - t
         cells = session.execute(sa.select(sa.func.count()).select_from(IndicatorCell)).scalar()

@@ -126,7 +126,11 @@ def test_the_json_schemas_accept_the_real_files_and_refuse_a_broken_one(tmp_path
     for kind in content.FILE_KINDS:
         schema = json.loads((tmp_path / f"{kind.name}.schema.json").read_text(encoding="utf-8"))
         validator = jsonschema_rs.validator_for(schema)
-        data = _as_json(yaml.safe_load((CONTENT / kind.path).read_text(encoding="utf-8")))
+        if kind.many:  # a directory: file name → content
+            files = sorted(p for p in CONTENT.glob(kind.path) if not p.name.startswith("_"))
+            data = {p.name: _as_json(yaml.safe_load(p.read_text(encoding="utf-8"))) for p in files}
+        else:
+            data = _as_json(yaml.safe_load((CONTENT / kind.path).read_text(encoding="utf-8")))
         assert [e.message for e in validator.iter_errors(data)] == [], kind.name
     schema = json.loads((tmp_path / "reminders.schema.json").read_text(encoding="utf-8"))
     data = _as_json(yaml.safe_load((CONTENT / "reminders.yaml").read_text(encoding="utf-8")))
