@@ -70,6 +70,7 @@ test: install web
 lint: $(STAMP)
 	$(BIN)/ruff check backend tests $(wildcard bench)
 	$(BIN)/ruff format --check backend tests $(wildcard bench)
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix backend tests $(wildcard bench)

@@ -210,7 +210,9 @@ class HttpConventionsPlugin(BasePlugin):
                     response.setdefault("headers", {}).update(_RETRY_AFTER)
 
 
-def _content_description(_converter: Any, field: fields.Field, ret: dict[str, Any]) -> dict:
+def _content_description(
+    _converter: Any, field: fields.Field, ret: dict[str, Any]
+) -> dict[str, Any]:
     """A field description that quotes content/ ({kind:path}) shows the loaded value."""
     text = ret.get("description")
     return {"description": content.fill(text)} if isinstance(text, str) else {}
@@ -231,7 +233,7 @@ class ContentRange(validate.Range):
             return measurements.facts[self.name]
         return measurements.kinds[self.kind].fields[self.name]
 
-    @property  # type: ignore[override]  # marshmallow assigns min/max; here they are read
+    @property  # marshmallow assigns min/max; here they are read from content
     def min(self) -> Any:
         return self._bounds().min
 
@@ -239,7 +241,7 @@ class ContentRange(validate.Range):
     def min(self, _value: Any) -> None:
         pass
 
-    @property  # type: ignore[override]
+    @property
     def max(self) -> Any:
         return self._bounds().max
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from flask import Flask
 from sqlalchemy import (
     JSON,
+    Connection,
     DateTime,
     Engine,
     MetaData,
@@ -59,13 +60,16 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        instant: dt.datetime = value
+        if instant.tzinfo is None:
+            return instant.replace(tzinfo=dt.UTC)
+        return instant.astimezone(dt.UTC)
 
 
 uuid_pk = Annotated[uuid.UUID, mapped_column(primary_key=True, default=uuid.uuid4)]
-created_at = Annotated[dt.datetime, mapped_column(default=utcnow)]
+instant_now = Annotated[dt.datetime, mapped_column(default=utcnow)]
+# The usual name; a class that also has a `created_at` column types its next stamp `instant_now`.
+created_at = instant_now
 str16 = Annotated[str, mapped_column(String(16))]
 str32 = Annotated[str, mapped_column(String(32))]
 str64 = Annotated[str, mapped_column(String(64))]
@@ -87,7 +91,7 @@ class Base(DeclarativeBase):
 # read costs its statements and no BEGIN/COMMIT round trips (one statement under READ
 # COMMITTED sees one snapshot either way). A statement that may write or lock opens a real
 # transaction first (`_begin_before_writing`), so a read that writes stays atomic.
-_READERS: dict[Engine, Engine] = {}
+_READERS: dict[Engine | Connection, Engine] = {}
 
 
 class UnitOfWorkSession(OrmSession):
@@ -228,4 +232,5 @@ def init_app(app: Flask) -> None:
 
 def engine_of(app: Flask) -> Engine:
     """The app's engine."""
-    return app.extensions["DB_ENGINE"]
+    engine: Engine = app.extensions["DB_ENGINE"]
+    return engine

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Select, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
+
+from backend.paging import AnySelect
 
 Rows = Callable[[Session, Any], Iterable[Any]]
 Dump = Callable[[Any], Any]
@@ -41,7 +43,7 @@ def register(
     app.extensions.setdefault("export_sections", {})[name] = Section(rows, dump or as_dict, one)
 
 
-def owned(stmt: Select[Any], owner: Any) -> Rows:
+def owned(stmt: AnySelect, owner: Any) -> Rows:
     """Her rows of `stmt` (ordered, joined as needed): those whose `owner` column is her id,
     read in batches."""
     return lambda session, user: session.scalars(

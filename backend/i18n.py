@@ -60,9 +60,12 @@ class CatalogDomain(Domain):
         if cached is None:
             cached = support.Translations()
             for dirname in self.translation_directories:
-                cached.merge(support.Translations.load(dirname, [name], self.domain[0]))
+                loaded = support.Translations.load(dirname, [name], self.domain[0])
+                if isinstance(loaded, support.Translations):  # not a NullTranslations: found
+                    cached.merge(loaded)
             self.cache[name] = cached
-        return cached
+        translations: support.NullTranslations = cached
+        return translations
 
 
 class CatalogBabel(Babel):

@@ -6,26 +6,29 @@ services call these helpers so the count and the window are written once.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
+#: A SELECT of any number of columns of any types (SQLAlchemy 2.1 types Select by its columns).
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
-def count(session: Session, stmt: Select[Any]) -> int:
+
+def count(session: Session, stmt: AnySelect) -> int:
     """How many rows `stmt` returns (its ORDER BY dropped: it does not change the count)."""
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
-def window(stmt: Select[Any], *, page: int, page_size: int) -> Select[Any]:
+def window(stmt: AnySelect, *, page: int, page_size: int) -> AnySelect:
     """`stmt` limited to page `page` (give it an ORDER BY that decides every tie)."""
     return stmt.limit(page_size).offset((page - 1) * page_size)
 
 
 def paginate(
-    session: Session, stmt: Select[tuple[T]], *, page: int, page_size: int
+    session: Session, stmt: Select[T], *, page: int, page_size: int
 ) -> tuple[list[T], int]:
     """One page of the entities `stmt` selects, and their total."""
     total = count(session, stmt)
@@ -33,7 +36,7 @@ def paginate(
 
 
 def paginate_rows(
-    session: Session, stmt: Select[Any], *, page: int, page_size: int
+    session: Session, stmt: AnySelect, *, page: int, page_size: int
 ) -> tuple[list[tuple[Any, ...]], int]:
     """One page of the rows (tuples of several columns) `stmt` selects, and their total."""
     total = count(session, stmt)

@@ -221,7 +221,7 @@ class MyExport(MethodView):
     def get(self) -> Any:
         """Download everything the service holds about you, as JSON."""
         # Streamed section by section and row by row (backend/exports.py): no size limit.
-        session, me, app = Session(), _me(), current_app._get_current_object()
+        session, me, app = Session(), _me(), current_app._get_current_object()  # type: ignore[attr-defined]  # the app, not the proxy
 
         def chunks() -> Iterator[str]:
             try:

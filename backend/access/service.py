@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from backend.access.models import Consent
@@ -23,7 +23,7 @@ from backend.auth.models import (
 from backend.db import LIKE_ESCAPE, escape_like, utcnow
 from backend.errors import Conflict, NotFound, invalid
 from backend.i18n import _l
-from backend.paging import paginate_rows
+from backend.paging import AnySelect, paginate_rows
 
 # --- 建册: registrations at an institution ----------------------------------------------------
 
@@ -257,7 +257,7 @@ def audit_log(
     return _audit_page(session, stmt, page=page, page_size=page_size)
 
 
-def _audit_select() -> Select[Any]:
+def _audit_select() -> AnySelect:
     actor = aliased(User)
     return (
         select(AuditEvent, actor, Institution)
@@ -268,9 +268,9 @@ def _audit_select() -> Select[Any]:
 
 
 def _audit_page(
-    session: Session, stmt: Select[Any], *, page: int, page_size: int
+    session: Session, stmt: AnySelect, *, page: int, page_size: int
 ) -> tuple[list[tuple[AuditEvent, User | None, Institution | None]], int]:
-    return paginate_rows(session, stmt, page=page, page_size=page_size)  # type: ignore[return-value]
+    return paginate_rows(session, stmt, page=page, page_size=page_size)
 
 
 # --- the doctor's patients ----------------------------------------------------------------------
@@ -334,4 +334,4 @@ def access_events(
     """Every access to her records, newest first, read in batches (her export)."""
     stmt = _audit_select().where(AuditEvent.owner_id == user.id).execution_options(yield_per=500)
     for row in session.execute(stmt):
-        yield tuple(row)  # type: ignore[misc]
+        yield tuple(row)

@@ -59,7 +59,8 @@ class Guarded(Protocol):
 
 def current_user() -> User | None:
     """The authenticated user of this request, if any."""
-    return g.get("current_user")
+    user: User | None = g.get("current_user")
+    return user
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -352,8 +352,8 @@ def reencrypt_national_ids(session: Session, *, cipher: Any, batch_size: int = 5
                 {"uid": user_id, "c": cipher.rotate(token), "h": cipher.lookup_hash(value)}
             )
         session.connection().execute(
-            update(User.__table__)
-            .where(User.__table__.c.id == bindparam("uid"))
+            update(User)
+            .where(User.id == bindparam("uid"))
             .values(national_id_cipher=bindparam("c"), national_id_hash=bindparam("h")),
             changes,
         )

@@ -136,7 +136,7 @@ def childcare_subsidy(
                 first_month=chunk[0],
                 last_month=chunk[-1],
                 months=len(chunk),
-                yuan=_yuan(sum(yuan_per_month[m] for m in chunk)),
+                yuan=_yuan(sum((yuan_per_month[m] for m in chunk), Decimal(0))),
                 state=state,
             )
         )

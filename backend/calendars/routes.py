@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request, url_for
+from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_babel import force_locale
+from werkzeug.wrappers import Response
 
 from backend.api import Blueprint
 from backend.auth.models import Role, User

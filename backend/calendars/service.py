@@ -115,6 +115,7 @@ def pending_steps(
             for child_id, name in session.execute(
                 select(Child.id, Child.name).where(Child.id.in_(child_ids), Child.name.is_not(None))
             )
+            if name is not None
         }
     return list(steps), names
 
@@ -197,7 +198,8 @@ def render(
         cal.add_component(
             _event(step, child_names=child_names, protocols=protocols, locale=locale, today=today)
         )
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical
 
 
 def calendar(

@@ -15,8 +15,6 @@ from backend.care.protocols import (
     KINDS,
     RISK_COLOURS,
     SEXES,
-    AllOf,
-    AnyOf,
     BirthWeightBelow,
     BornBefore,
     BornOnOrAfter,
@@ -29,18 +27,17 @@ from backend.care.protocols import (
     Item,
     MotherAgeAtEddAtLeast,
     NamedAnchor,
-    Not,
     Preterm,
     ProtocolSet,
     ProtocolVersion,
     ResultOf,
     RiskColourIn,
     SexIs,
-    Source,
     StepTest,
     field_test_holds,
     interpret,
 )
+from backend.conditions import AllOf, AnyOf, Not, Source
 
 UPCOMING = "upcoming"
 DUE = "due"

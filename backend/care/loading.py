@@ -26,8 +26,6 @@ from backend.care.protocols import (
     ProtocolError,
     ProtocolSet,
     ProtocolVersion,
-    Source,
-    Text,
 )
 from backend.care.reading import (
     DEFAULT_KEYS,
@@ -49,6 +47,7 @@ from backend.care.reading import (
     read_string,
     read_text,
 )
+from backend.conditions import Source, Text
 from backend.content.yamlfile import load_yaml
 
 FILE_KEYS = {

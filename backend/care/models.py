@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db import Base, created_at, str16, str32, str64, uuid_pk
+from backend.db import Base, created_at, instant_now, str16, str32, str64, uuid_pk
 
 
 class SubjectKind(StrEnum):
@@ -57,7 +57,7 @@ class CareStep(Base):
     not_done_reason: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[created_at]
-    updated_at: Mapped[created_at]
+    updated_at: Mapped[instant_now]
 
     results: Mapped[list[CareResult]] = relationship(
         back_populates="step", lazy="raise", order_by="CareResult.recorded_at"

@@ -58,11 +58,11 @@ def set_options(
     subject: Subject,
     vaccine_choices: Mapping[str, str] | None,
     flags: Mapping[str, Any] | None,
-    anchors: Mapping[str, dt.date] | None,
+    anchors: Mapping[str, dt.date | None] | None,
     protocols: ProtocolSet,
     default_tz: str,
 ) -> CareOptions:
-    """Record a subject's vaccine choices, flags or extra dates, then re-plan."""
+    """Record a subject's vaccine choices, flags or extra dates (None clears one), then re-plan."""
     _check_options(protocols, vaccine_choices=vaccine_choices, flags=flags)
     options = _options(session, subject)
     if options is None:

@@ -201,9 +201,9 @@ class ResultOf:
 
 
 Condition = (
-    AllOf
-    | AnyOf
-    | Not
+    AllOf["Condition"]
+    | AnyOf["Condition"]
+    | Not["Condition"]
     | RiskColourIn
     | Preterm
     | GaAtBirthBelow

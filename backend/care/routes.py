@@ -160,7 +160,7 @@ class StepResults(MethodView):
     def post(self, data: dict[str, Any], step_id: uuid.UUID) -> Any:
         """Log a result: typed values checked against the protocol; abnormal adds follow-ups."""
         step = _step(step_id, Action.WRITE)
-        person = Session().get(User, step.person_id)
+        person = Session().get_one(User, step.person_id)
         service.log_result(
             Session(),
             step=step,
@@ -168,7 +168,7 @@ class StepResults(MethodView):
             protocols=_protocols(),
             default_tz=default_tz(),
             today=today_of(person),
-            **data,  # type: ignore[arg-type]
+            **data,
         )
         return _detail(step)
 
@@ -183,7 +183,7 @@ class StepNotDone(MethodView):
     def post(self, data: dict[str, Any], step_id: uuid.UUID) -> Any:
         """Mark a step not done: declined, or done elsewhere (with the date)."""
         step = _step(step_id, Action.WRITE)
-        person = Session().get(User, step.person_id)
+        person = Session().get_one(User, step.person_id)
         service.mark_not_done(
             Session(),
             step=step,
@@ -192,7 +192,7 @@ class StepNotDone(MethodView):
             today=today_of(person),
             reason=data["reason"],
             done_on=data.get("done_on"),
-            note=data.get("note"),  # type: ignore[arg-type]
+            note=data.get("note"),
         )
         return _detail(step)
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.auth.models import User
@@ -25,6 +25,7 @@ from backend.care.protocols import (
 from backend.errors import invalid
 from backend.handbook.models import Guardian, Pregnancy
 from backend.i18n import _l
+from backend.paging import AnySelect
 
 # --- reading schedules ------------------------------------------------------------------------
 
@@ -113,7 +114,7 @@ def schedule(
         if not subjects:
             raise invalid("subject", _l("No such record."))
         mine = and_(CareStep.subject_kind == subjects[0][0], CareStep.subject_id == subject_id)
-    stmt: Select[Any] = select(CareStep).where(mine)
+    stmt: AnySelect = select(CareStep).where(mine)
     if status:
         stmt = stmt.where(or_(*(status_clause(s, today) for s in status)))
     if since is not None:

@@ -26,8 +26,6 @@ from backend.care.models import (
     SubjectKind,
 )
 from backend.care.protocols import (
-    AllOf,
-    AnyOf,
     Item,
     ProtocolSet,
     ResultOf,
@@ -41,6 +39,7 @@ from backend.care.subjects import (
     subject_facts,
     woman_subject,
 )
+from backend.conditions import AllOf, AnyOf
 from backend.db import utcnow
 from backend.handbook.models import Child, Pregnancy
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from backend.auth.models import Registration, User
@@ -21,7 +21,7 @@ from backend.care.protocols import (
 )
 from backend.db import LIKE_ESCAPE, escape_like
 from backend.handbook.models import Pregnancy, PregnancyStatus
-from backend.paging import paginate_rows
+from backend.paging import AnySelect, paginate_rows
 
 # --- doctors' worklists -------------------------------------------------------------------------
 
@@ -45,13 +45,13 @@ def _name_or_phone(q: str) -> Any:
     )
 
 
-def _page(session: Session, stmt: Select[Any], page: int, page_size: int) -> tuple[list[Any], int]:
+def _page(session: Session, stmt: AnySelect, page: int, page_size: int) -> tuple[list[Any], int]:
     return paginate_rows(session, stmt, page=page, page_size=page_size)
 
 
 def _filters(
-    stmt: Select[Any], *, programme: str | None, subject_kind: str | None, q: str | None
-) -> Select[Any]:
+    stmt: AnySelect, *, programme: str | None, subject_kind: str | None, q: str | None
+) -> AnySelect:
     if programme:
         stmt = stmt.where(CareStep.programme == programme)
     if subject_kind:

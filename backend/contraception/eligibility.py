@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backend.care.offsets import Offset, add_months
+from backend.care.offsets import Offset
 from backend.conditions import NUMBER_COMPARATORS, AllOf, AnyOf, Not, compare
 from backend.contraception.reading import (
     DEFAULT_LOCALE,
@@ -22,6 +22,7 @@ from backend.contraception.reading import (
     Text,
     localize,
 )
+from backend.months import add_months
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "contraception"
 
@@ -99,7 +100,7 @@ class Is:
     kind: str  # fact | flag | predicate
 
 
-Expr = Compare | Is | AllOf | AnyOf | Not
+Expr = Compare | Is | AllOf["Expr"] | AnyOf["Expr"] | Not["Expr"]
 
 
 # --- the content, once loaded ---
@@ -662,7 +663,7 @@ class _Assessor:
         if method.for_partner:
             explanation = self.sentences(self.text(self.table.texts["partner"]), explanation)
         limit = self.table.emergency.get(method.code)
-        services = ()
+        services: tuple[ServiceOffer, ...] = ()
         if offer != NOT_OFFERED:
             services = tuple(
                 _service(s, self.locale) for s in self.table.services if method.code in s.methods

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from backend.care.offsets import parse_offset
+from backend.conditions import AllOf, AnyOf, Not
 from backend.content.files import problems as model_problems
 from backend.content.models import IudFile, MecSourceRef, MecText
 from backend.contraception.eligibility import (
@@ -32,8 +33,6 @@ from backend.contraception.eligibility import (
     OFFERS,
     SCALE_VALUES,
     SCALES,
-    AllOf,
-    AnyOf,
     Category,
     Cell,
     Compare,
@@ -49,7 +48,6 @@ from backend.contraception.eligibility import (
     LamRequirement,
     LamRule,
     Method,
-    Not,
     Predicate,
     Scale,
     ScaleCategory,
@@ -339,14 +337,14 @@ def _methods_file(path: str, data: Mapping[str, Any], problems: list[str]) -> _M
         )
 
     methods = _read_coded(methods_raw, noun="method", path=path, problems=problems, build=method)
-    for method in methods.values():
-        if method.follows is None:
+    for each in methods.values():
+        if each.follows is None:
             continue
-        followed = methods.get(method.follows)
-        if followed is None or followed.follows is not None or followed.scale != method.scale:
+        followed = methods.get(each.follows)
+        if followed is None or followed.follows is not None or followed.scale != each.scale:
             problems.append(
-                f"{path}: method {method.code}: field follows: must name another method of the "
-                f"{method.scale} scale that follows none, not {method.follows!r}"
+                f"{path}: method {each.code}: field follows: must name another method of the "
+                f"{each.scale} scale that follows none, not {each.follows!r}"
             )
     lam_methods = [m for m in methods.values() if m.scale == "lam"]
     if len(lam_methods) != 1:
@@ -384,10 +382,10 @@ def _methods_file(path: str, data: Mapping[str, Any], problems: list[str]) -> _M
             )
         except Invalid as exc:
             problems.append(f"{path}: emergency {label}: field {exc.field}: {exc.message}")
-    for method in methods.values():
-        if method.group == "emergency" and method.code not in emergency:
+    for each in methods.values():
+        if each.group == "emergency" and each.code not in emergency:
             problems.append(
-                f"{path}: method {method.code}: field group: an emergency method needs its "
+                f"{path}: method {each.code}: field group: an emergency method needs its "
                 "time limit under `emergency:`"
             )
     try:

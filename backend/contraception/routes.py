@@ -96,7 +96,7 @@ def _advice(person: User, *, full: bool) -> dict[str, Any]:
             ]
     body["current_methods"] = service.current_methods(session, woman=person)
     body["status"] = "assessed"
-    return body
+    return dict(body)
 
 
 @blp.route("/me/contraception")

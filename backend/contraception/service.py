@@ -74,7 +74,8 @@ def woman_facts(session: Session, *, woman: User) -> eligibility.WomanFacts:
     """Her facts for the eligibility engine: derived from the handbook, recorded here."""
     pregnancies, children = handbook_service.all_records(session, person=woman)
     births = sorted(
-        (p for p in pregnancies if _is_birth(p) and p.ended_on), key=lambda p: p.ended_on
+        (p for p in pregnancies if _is_birth(p) and p.ended_on),
+        key=lambda p: p.ended_on or dt.date.min,
     )
     losses = sorted(
         (

@@ -19,8 +19,9 @@ from backend.auth.models import Institution, Registration, Role, User
 from backend.content.models import EducationIndicator
 from backend.education.models import Lesson, LessonRead, LessonStatus, LessonVersion
 from backend.education.service import colour
-from backend.handbook import dating, stages
+from backend.handbook import stages
 from backend.handbook.models import Pregnancy
+from backend.months import add_years
 
 
 def _indicator() -> EducationIndicator:
@@ -186,8 +187,8 @@ def education_rate(session: Session, *, since: dt.date, until: dt.date, tz: str)
         .where(
             User.role == Role.CITIZEN,
             woman,
-            User.birth_date > dating.add_years(until, -(high + 1)),
-            User.birth_date <= dating.add_years(until, -low),
+            User.birth_date > add_years(until, -(high + 1)),
+            User.birth_date <= add_years(until, -low),
             Registration.registered_at < end,
             or_(Registration.left_at.is_(None), Registration.left_at >= start),
         )

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from backend.handbook import dating, stages
 from backend.i18n import SUPPORTED_LOCALES, _l
@@ -90,7 +90,7 @@ def is_loss(topics: Sequence[str], clock: str) -> bool:
 # --- the check ----------------------------------------------------------------------------------
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.db import Base, created_at, str16, str32, str64, uuid_pk
+from backend.db import Base, created_at, instant_now, str16, str32, str64, uuid_pk
 
 
 class LessonStatus(StrEnum):
@@ -68,7 +68,7 @@ class Lesson(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     created_at: Mapped[created_at]
-    updated_at: Mapped[created_at]
+    updated_at: Mapped[instant_now]
     # Row version: the ETag of the lesson; bumped on every change of the lesson or its versions.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -101,7 +101,7 @@ class LessonVersion(Base):
     content_hash: Mapped[str64]
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[created_at]
-    updated_at: Mapped[created_at]
+    updated_at: Mapped[instant_now]
     submitted_at: Mapped[dt.datetime | None]
     reviewed_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

@@ -71,10 +71,14 @@ class _DaysAsGestationalAge(fields.Nested):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(GestationalAgeSchema, dump_only=True, allow_none=True, **kwargs)
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is None:
+    # Field and Nested name the first parameter differently (value, nested_obj): no name fits both.
+    def _serialize(  # type: ignore[override]
+        self, nested_obj: Any, attr: str | None, obj: Any, **kwargs: Any
+    ) -> Any:
+        if nested_obj is None:
             return None
-        return super()._serialize(dating.GestationalAge.of_days(value), attr, obj, **kwargs)
+        days = dating.GestationalAge.of_days(nested_obj)
+        return super()._serialize(days, attr, obj, **kwargs)  # type: ignore[no-untyped-call]
 
 
 class _GestationalAgeToday(fields.Nested):

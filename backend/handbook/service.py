@@ -408,7 +408,12 @@ def _add_ultrasound(
     )
     first = _first_scan(pregnancy)
     previous = pregnancy.edd
-    if rule.keep_fixed_after_redating and first is not None and first.scan_date <= scan_date:
+    if (
+        rule.keep_fixed_after_redating
+        and first is not None
+        and first.scan_date is not None
+        and first.scan_date <= scan_date
+    ):
         decision, edd, source = DatingDecision.LATER_SCAN, previous, pregnancy.edd_source
     elif assessment.exceeds:
         decision, edd, source = (

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend import content
-from backend.content.models import STAGE_NAMES  # noqa: F401  (stages.STAGE_NAMES for callers)
-from backend.handbook.dating import add_years, age_in_years
+from backend.content.models import STAGE_NAMES as STAGE_NAMES  # stages.STAGE_NAMES for callers
+from backend.handbook.dating import age_in_years
+from backend.months import add_years
 
 STAGES_FILE = content.CONTENT_DIR / "life_stages.yaml"
 # The stages whose presence keeps a person out of `marriage` (pre-marriage / pre-pregnancy).

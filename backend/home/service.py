@@ -13,10 +13,12 @@ from backend.auth.models import User
 from backend.auth.policy import Action, authorize
 from backend.care import service as care_service
 from backend.care.protocols import ProtocolSet
+from backend.clock import person_today
 from backend.education import feed
 from backend.handbook import dating
 from backend.handbook import service as handbook_service
 from backend.handbook.models import Child, Guardian, Pregnancy, PregnancyStatus
+from backend.months import add_months
 from backend.regimens import service as regimen_service
 from backend.regimens.folic_acid import FolicAcid
 from backend.reminders import service as reminder_service
@@ -28,7 +30,7 @@ OPEN_STATUSES = ("overdue", "due", "upcoming")
 def child_age(birth: dt.date, today: dt.date) -> dict[str, int]:
     """A child's age as years, months and days (months the way parents count them)."""
     months = feed.age_in_months(birth, today)
-    anniversary = feed.add_months(birth, months)
+    anniversary = add_months(birth, months)
     return {"years": months // 12, "months": months % 12, "days": (today - anniversary).days}
 
 
@@ -90,7 +92,8 @@ def _lesson(session: Session, user: User, today: dt.date, locale: str) -> dict[s
     )
     fitting = [item for s in sections for item in s["now"]]
     unread = [item for item in fitting if item["read_at"] is None]
-    return (unread or fitting or [None])[0]
+    first: dict[str, Any] | None = (unread or fitting or [None])[0]
+    return first
 
 
 def home(
@@ -103,7 +106,7 @@ def home(
     default_tz: str,
 ) -> dict[str, Any]:
     """The home screen of a citizen, as of her today."""
-    today = handbook_service.person_today(user, default_tz)
+    today = person_today(user, default_tz)
     steps, _ = care_service.schedule(
         session,
         person=user,

@@ -202,8 +202,8 @@ def seed_population(session: Session, *, today: dt.date, births_per_month: int =
                     )
                     steps("child", child, woman, born, CHILD_STEPS)
                     if rnd.random() < 0.05:
-                        plan = (("hearing_rescreen", "newborn_screening", 42, 60, 0.8),)
-                        steps("child", child, woman, born, plan)
+                        rescreen = (("hearing_rescreen", "newborn_screening", 42, 60, 0.8),)
+                        steps("child", child, woman, born, rescreen)
                     if rnd.random() < 0.012:
                         code = rnd.choice(DEFECTS)
                         rows["defects"].append(

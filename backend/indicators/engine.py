@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select, text, union_all
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
 from backend.access.models import Consent, ConsentPurpose
@@ -120,7 +120,7 @@ def _statement(
             columns.append(literal(None).label("category"))
         if populations.repeats_units(definition.records):
             # Several records of one unit (a child with two defects): count the unit once.
-            counts = [
+            counts: list[ColumnElement[Any]] = [
                 func.count(func.distinct(case((placed.c.num == 1, placed.c.unit)))),
                 func.count(func.distinct(case((placed.c.den == 1, placed.c.unit)))),
             ]
@@ -158,7 +158,7 @@ def _suppress(cells: list[dict[str, Any]], total: dict[str, Any], minimum: int) 
     one is hidden too."""
     for cell in [*cells, total]:
         n, d = cell["numerator"], cell["denominator"]
-        hidden = set()
+        hidden: set[str] = set()
         if d < minimum:
             hidden |= {"numerator", "denominator"}
         elif n < minimum or d - n < minimum:
@@ -167,9 +167,9 @@ def _suppress(cells: list[dict[str, Any]], total: dict[str, Any], minimum: int) 
     for field in ("numerator", "denominator"):
         if field in total["suppressed"]:
             continue
-        hidden = [c for c in cells if field in c["suppressed"]]
+        hidden_cells = [c for c in cells if field in c["suppressed"]]
         shown = [c for c in cells if field not in c["suppressed"]]
-        if len(hidden) == 1 and shown:
+        if len(hidden_cells) == 1 and shown:
             smallest = min(shown, key=lambda c: c[field])
             smallest["suppressed"] = sorted({*smallest["suppressed"], field})
             if field == "denominator":

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     and_,
     case,
     exists,
@@ -35,9 +34,10 @@ from sqlalchemy import (
 from backend.auth.models import Registration, User
 from backend.care.models import CareStep, RiskAssessment, StepState
 from backend.education.models import LessonRead
-from backend.handbook import dating
 from backend.handbook.models import Child, EndKind, Guardian, Pregnancy, PregnancyStatus
 from backend.indicators.sql import days_between, local_date
+from backend.months import add_years
+from backend.paging import AnySelect
 from backend.regimens.models import CheckIn, Regimen, RegimenKind
 from backend.reminders.models import Reminder, ReminderStatus
 from backend.surveillance.models import BirthDefect, PrenatalDiagnosis
@@ -191,11 +191,11 @@ def births(spec: dict[str, Any], period: Period, where: Any) -> Any:
     return [live, still]
 
 
-def birth_defects(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
+def birth_defects(spec: dict[str, Any], period: Period, where: Any) -> AnySelect:
     """Cases of birth defect (one per child, or per pregnancy when none was born alive) whose
     outcome counts: `outcomes`, stillbirths only from `stillbirth_from_days`."""
     outcomes = list(spec["outcomes"])
-    counted = BirthDefect.outcome.in_(outcomes)
+    counted: ColumnElement[bool] = BirthDefect.outcome.in_(outcomes)
     if "stillbirth_from_days" in spec:
         counted = and_(
             counted,
@@ -228,21 +228,21 @@ def _pregnancies(anchor: Any, filters: list[Any], where: Any, period: Period) ->
     ).where(*filters, _between(anchor, period))
 
 
-def delivered_pregnancies(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
+def delivered_pregnancies(spec: dict[str, Any], period: Period, where: Any) -> AnySelect:
     """Pregnancies that ended in a birth, by date of delivery."""
     return _pregnancies(  # type: ignore[no-any-return]
         Pregnancy.ended_on, [Pregnancy.status == PregnancyStatus.DELIVERED], where, period
     )
 
 
-def booked_pregnancies(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
+def booked_pregnancies(spec: dict[str, Any], period: Period, where: Any) -> AnySelect:
     """Pregnancies recorded in the handbook, by the local date they were recorded."""
     return _pregnancies(  # type: ignore[no-any-return]
         local_date(Pregnancy.created_at, period.offset_minutes), [], where, period
     )
 
 
-def high_risk_pregnancies(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
+def high_risk_pregnancies(spec: dict[str, Any], period: Period, where: Any) -> AnySelect:
     """Pregnancies first graded in `colours` (or purple) in the period, by that grading date."""
     graded = or_(RiskAssessment.colour.in_(spec["colours"]), RiskAssessment.purple.is_(True))
     first = (
@@ -269,7 +269,7 @@ def high_risk_pregnancies(spec: dict[str, Any], period: Period, where: Any) -> S
     )
 
 
-def children_born(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
+def children_born(spec: dict[str, Any], period: Period, where: Any) -> AnySelect:
     """Children (each twin on their own) by date of birth."""
     subject = Subject(literal("child"), Child.id, None)
     return (
@@ -286,7 +286,7 @@ def children_born(spec: dict[str, Any], period: Period, where: Any) -> Select[An
     )
 
 
-def steps(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
+def steps(spec: dict[str, Any], period: Period, where: Any) -> AnySelect:
     """Care steps of `codes` (or of whole `programmes`) whose window closed in the period.
 
     Cancelled steps (no longer applicable) and windows that had closed before the family
@@ -314,7 +314,7 @@ def steps(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
     )
 
 
-def folic_acid_regimens(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
+def folic_acid_regimens(spec: dict[str, Any], period: Period, where: Any) -> AnySelect:
     """Folic-acid regimens started in the period; the numerator: check-ins on at least
     `adherence` of the days from the start to its end (or today)."""
     end = func.coalesce(Regimen.stopped_on, Regimen.ends_on, period.today)
@@ -345,12 +345,12 @@ def folic_acid_regimens(spec: dict[str, Any], period: Period, where: Any) -> Sel
     )
 
 
-def registered_women(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
+def registered_women(spec: dict[str, Any], period: Period, where: Any) -> AnySelect:
     """Women of childbearing age (on the period's last day) registered (建册) during the period;
     the numerator: completed a lesson in the period. Counted where registered at the end."""
     low, high = int(spec["age_from"]), int(spec["age_to"])
-    born_after = dating.add_years(period.end, -(high + 1))
-    born_by = dating.add_years(period.end, -low)
+    born_after = add_years(period.end, -(high + 1))
+    born_by = add_years(period.end, -low)
     completed = exists(
         select(LessonRead.id).where(
             LessonRead.user_id == User.id,
@@ -387,7 +387,7 @@ def registered_women(spec: dict[str, Any], period: Period, where: Any) -> Select
     )
 
 
-def care_reminders(spec: dict[str, Any], period: Period, where: Any) -> Select[Any]:
+def care_reminders(spec: dict[str, Any], period: Period, where: Any) -> AnySelect:
     """Reminders of care steps delivered in the period; the numerator: the step was done by the
     reminder's effect deadline."""
     delivered_on = local_date(Reminder.delivered_at, period.offset_minutes)

@@ -59,7 +59,7 @@ def _chart(definition: Definition, months: list[str], cells: dict[str, dict[str,
     import matplotlib
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context(SVG_PARAMS):
+    with matplotlib.rc_context(SVG_PARAMS):  # type: ignore[arg-type]  # matplotlib types the keys as literals
         fig = Figure(figsize=(4.2, 1.6), dpi=96)
         ax = fig.add_subplot()
         xs = list(range(len(months)))
@@ -130,7 +130,7 @@ def build(
     district_name = names.get(district, {}).get(locale, district)
     start = months_back(month, 11)
     months = [f"{months_back(month, n):%Y-%m}" for n in range(11, -1, -1)]
-    figures = []
+    figures: list[dict[str, Any]] = []
     for definition in definitions().values():
         by = ("month",) if "month" in definition.breakdowns else ()
         since = start if by else month

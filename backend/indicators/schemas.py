@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.api import Schema
@@ -65,7 +67,7 @@ class IndicatorQueryArgsSchema(Schema):
     )
 
     @validates_schema
-    def _check(self, data: dict, **_: object) -> None:
+    def _check(self, data: dict[str, Any], **_: object) -> None:
         if data["from_"] > data["to"]:
             raise ValidationError(_l("The period ends before it starts."), "to")
         if (data["to"] - data["from_"]).days > 366 * 5:

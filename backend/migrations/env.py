@@ -17,7 +17,7 @@ def run_migrations_online() -> None:
     if connectable is None:
         from sqlalchemy import create_engine
 
-        connectable = create_engine(config.get_main_option("sqlalchemy.url"))
+        connectable = create_engine(config.get_main_option("sqlalchemy.url") or "")
         with connectable.connect() as connection:
             _run(connection)
     else:

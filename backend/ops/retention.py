@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, Delete, delete
 from sqlalchemy.orm import Session
 
 from backend.auth.models import AccessToken, LoginFailure
@@ -29,18 +29,18 @@ def purge(session: Session, *, settings: Mapping[str, Any]) -> dict[str, int]:
             settings["LOGIN_FAILURE_RETENTION_HOURS"] * 3600, settings["LOGIN_WINDOW_SECONDS"]
         )
     )
-    counts = {
-        "idempotency_records": session.execute(
-            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < answers)
-        ).rowcount,
-        "expired_tokens": session.execute(
-            delete(AccessToken).where(AccessToken.expires_at < tokens)
-        ).rowcount,
-        "revoked_tokens": session.execute(
-            delete(AccessToken).where(AccessToken.revoked_at < tokens)
-        ).rowcount,
-        "login_failures": session.execute(
-            delete(LoginFailure).where(LoginFailure.at < failures)
-        ).rowcount,
+    statements = {
+        "idempotency_records": delete(IdempotencyRecord).where(
+            IdempotencyRecord.created_at < answers
+        ),
+        "expired_tokens": delete(AccessToken).where(AccessToken.expires_at < tokens),
+        "revoked_tokens": delete(AccessToken).where(AccessToken.revoked_at < tokens),
+        "login_failures": delete(LoginFailure).where(LoginFailure.at < failures),
     }
-    return {k: int(v or 0) for k, v in counts.items()}
+    return {name: _deleted(session, stmt) for name, stmt in statements.items()}
+
+
+def _deleted(session: Session, stmt: Delete) -> int:
+    """Run a DELETE and say how many rows it removed."""
+    result = session.execute(stmt)
+    return int(cast(CursorResult[Any], result).rowcount or 0)

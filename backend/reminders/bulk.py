@@ -43,7 +43,8 @@ def insert_rows(
     columns = list(rows[0])
     if is_postgresql(session):
         dialect = session.get_bind().dialect
-        casts, params = [], {}
+        casts: list[str] = []
+        params: dict[str, Any] = {}
         for n, name in enumerate(columns):
             column = table.c[name]
             values = [row[name] for row in rows]
@@ -55,10 +56,11 @@ def insert_rows(
             params[f"c{n}"] = values
             casts.append(f"CAST(%(c{n})b AS {sql_type}[])")
         quoted = ", ".join(f'"{c}"' for c in columns)
-        values = "*"
+        selected = "*"
         if "id" in table.c and "id" not in columns:  # new ids made by the server, not Python
-            quoted, values = f'"id", {quoted}', "gen_random_uuid(), *"
-        sql = f"INSERT INTO {table.name} ({quoted}) SELECT {values} FROM unnest({', '.join(casts)})"
+            quoted, selected = f'"id", {quoted}', "gen_random_uuid(), *"
+        arrays = ", ".join(casts)
+        sql = f"INSERT INTO {table.name} ({quoted}) SELECT {selected} FROM unnest({arrays})"
         if unique:
             sql += f" ON CONFLICT ({unique}) DO NOTHING"
         if returning:

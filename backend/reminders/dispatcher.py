@@ -47,6 +47,7 @@ from backend.reminders import channels
 from backend.reminders.bulk import in_ as _in
 from backend.reminders.bulk import insert_rows as _insert_rows
 from backend.reminders.bulk import is_postgresql as _pg
+from backend.reminders.channels import Message
 from backend.reminders.models import (
     Delivery,
     Escalation,
@@ -166,7 +167,7 @@ class Item:
     opted_out: list[str]
     step: Any = None  # (id, state, code, opens_on, due_on, closes_on, subject_kind, subject_id)
     regimen: Any = None  # (status, starts_on, ends_on)
-    message: channels.Message | None = None
+    message: Message | None = None
 
 
 def _select_batch(session: Session, *, worker: str, ctx: Context, now: dt.datetime) -> list[Item]:
@@ -463,7 +464,8 @@ def _consents(session: Session, user_ids: set[uuid.UUID]) -> set[tuple[uuid.UUID
         .where(_in(session, Consent.user_id, user_ids), Consent.purpose == "reminders")
         .order_by(Consent.at, Consent.id)
     ):
-        latest[(user_id, channel)] = granted
+        if channel is not None:  # a consent for no channel in particular opens none
+            latest[(user_id, channel)] = granted
     return {key for key, granted in latest.items() if granted}
 
 
@@ -694,7 +696,7 @@ def process_batch(
         if result is None:
             released.append(item.id)
             continue
-        channel, made = result
+        sent_by, made = result
         attempt = item.attempts + 1
         deliveries += [
             {
@@ -710,10 +712,11 @@ def process_batch(
         ]
         failures = [f"{ch}: {detail}" for ch, ok, detail in made if not ok]
         error = "; ".join(failures)[:500] or None
-        if channel == "miniprogram" and plan.opt_in is not None:
+        if sent_by == "miniprogram" and plan.opt_in is not None:
             used[plan.opt_in] += 1
-        if channel is not None or not failures:
-            key = (ReminderStatus.DELIVERED, channel or "inbox", deadline_of(item), error, None)
+        key: tuple[ReminderStatus, str | None, dt.date | None, str | None, dt.datetime | None]
+        if sent_by is not None or not failures:
+            key = (ReminderStatus.DELIVERED, sent_by or "inbox", deadline_of(item), error, None)
             batch.add("delivered")
         elif attempt >= ctx.rules.max_attempts:
             key = (ReminderStatus.DEAD, None, None, error, None)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, created_at, str16, str32, uuid_pk
+from backend.db import Base, created_at, instant_now, str16, str32, uuid_pk
 
 
 class ReminderKind(StrEnum):
@@ -54,7 +54,7 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[created_at]
-    updated_at: Mapped[created_at]
+    updated_at: Mapped[instant_now]
 
     __table_args__ = (
         UniqueConstraint(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from backend import content
 from backend.content.models import ReminderOffset, ReminderRules
@@ -55,7 +56,7 @@ def _offset(value: ReminderOffset) -> Offset:
     return Offset(value.from_, value.days)
 
 
-def _offsets(values: Mapping[str, ReminderOffset | None]) -> dict[str, Offset | None]:
+def _offsets(values: Mapping[Any, ReminderOffset | None]) -> dict[str, Offset | None]:
     return {k: None if v is None else _offset(v) for k, v in values.items()}
 
 

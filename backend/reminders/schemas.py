@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.api import PageArgsSchema, Schema
@@ -95,7 +97,7 @@ class PeriodArgsSchema(Schema):
     to = fields.Date(required=True)
 
     @validates_schema
-    def _ordered(self, data: dict, **_: object) -> None:
+    def _ordered(self, data: dict[str, Any], **_: object) -> None:
         if data["to"] < data["from_"]:
             raise ValidationError({"to": [_l("The end is before the start.")]})
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -25,7 +25,7 @@ from backend.care.protocols import ProtocolSet
 from backend.db import utcnow
 from backend.errors import Conflict, NotFound, invalid
 from backend.i18n import _l
-from backend.paging import paginate, paginate_rows, window
+from backend.paging import AnySelect, paginate, paginate_rows, window
 from backend.reminders import bulk
 from backend.reminders.models import (
     Escalation,
@@ -446,7 +446,7 @@ def escalated(
     patients = select(Registration.user_id).where(
         Registration.institution_id == doctor.institution_id, Registration.left_at.is_(None)
     )
-    stmt: Select[Any] = (
+    stmt: AnySelect = (
         select(Escalation, CareStep, User)
         .join(CareStep, CareStep.id == Escalation.step_id)
         .join(User, User.id == Escalation.person_id)
@@ -457,7 +457,7 @@ def escalated(
         )
         .order_by(CareStep.due_on, Escalation.id)
     )
-    return paginate_rows(session, stmt, page=page, page_size=page_size)  # type: ignore[return-value]
+    return paginate_rows(session, stmt, page=page, page_size=page_size)
 
 
 def effectiveness(session: Session, *, since: dt.date, until: dt.date) -> dict[str, Any]:
