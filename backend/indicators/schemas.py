@@ -127,7 +127,7 @@ class OverviewArgsSchema(Schema):
     )
 
     @validates_schema
-    def _check(self, data: dict, **_: object) -> None:
+    def _check(self, data: dict[str, Any], **_: object) -> None:
         if data["from_"] > data["to"]:
             raise ValidationError(_l("The period ends before it starts."), "to")
         if (data["to"] - data["from_"]).days > 366 * 5:
