@@ -86,19 +86,24 @@ def plan(
     """Each indicator's plan for the period (one statement: the snapshots inside it)."""
     chosen = list(definitions)
     end = min(until, today)
-    found = session.execute(
-        select(
-            IndicatorSnapshot.code,
-            IndicatorSnapshot.period_start,
-            IndicatorSnapshot.period_end,
-            IndicatorSnapshot.id,
-            IndicatorSnapshot.taken_at,
-        ).where(
-            IndicatorSnapshot.code.in_([d.code for d in chosen]),
-            IndicatorSnapshot.period_start >= since,
-            IndicatorSnapshot.period_end <= until,
+    # Core, not ORM: a few hundred plain rows, read at each request.
+    found = (
+        session.connection()
+        .execute(
+            select(
+                IndicatorSnapshot.code,
+                IndicatorSnapshot.period_start,
+                IndicatorSnapshot.period_end,
+                IndicatorSnapshot.id,
+                IndicatorSnapshot.taken_at,
+            ).where(
+                IndicatorSnapshot.code.in_([d.code for d in chosen]),
+                IndicatorSnapshot.period_start >= since,
+                IndicatorSnapshot.period_end <= until,
+            )
         )
-    ).all()
+        .all()
+    )
     held = {(r.code, r.period_start, r.period_end): (r.id, r.taken_at) for r in found}
     plans = {}
     for definition in chosen:
@@ -174,7 +179,13 @@ def cells_statement(
         columns += [literal(None).label("institution_id"), literal(None).label("institution_name")]
     columns.append((cell.month if "month" in by else literal(None)).label("month"))
     group += [cell.month] if "month" in by else []
-    stmt = select().select_from(cell).where(or_(*chosen))
+    # The whole range first (an index range scan of ix_indicator_cells_period), then which
+    # snapshots of it each indicator reads.
+    stmt = (
+        select()
+        .select_from(cell)
+        .where(cell.period_start >= since, cell.period_start <= until, or_(*chosen))
+    )
     if "category" in by:
         columns.append(cell.category.label("category"))
         group.append(cell.category)
@@ -207,7 +218,7 @@ def read(
     stmt = cells_statement(plans, since=since, until=until, by=by, districts=districts)
     if stmt is None:
         return out
-    for row in session.execute(stmt):
+    for row in session.connection().execute(stmt):
         values = dict(row._mapping)
         out[values.pop("code")].append(values)
     return out
