@@ -34,7 +34,7 @@ def snapshot(since: str, until: str) -> None:
     every indicator from --from through --to: the backfill, or a correction of old months."""
     first = _month(since, "--from")
     last = snapshots.month_end(_month(until, "--to"))
-    today, offset = jobs.local_today(current_app)
+    today, offset = jobs.local_today(str(current_app.config["DEFAULT_TIMEZONE"]))
     session = Session()
     taken = jobs.take_closed(session, since=first, until=last, today=today, offset_minutes=offset)
     session.commit()

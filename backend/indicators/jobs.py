@@ -16,9 +16,9 @@ from backend.indicators import engine, snapshots
 from backend.indicators.definitions import Definition, definitions, policy
 
 
-def local_today(app: Flask) -> tuple[dt.date, int]:
+def local_today(timezone: str) -> tuple[dt.date, int]:
     """Today in the city's time zone and its offset from UTC in minutes."""
-    now = clock.now().astimezone(clock.zone(str(app.config["DEFAULT_TIMEZONE"])))
+    now = clock.now().astimezone(clock.zone(timezone))
     return now.date(), int((now.utcoffset() or dt.timedelta(0)).total_seconds() // 60)
 
 
@@ -63,7 +63,7 @@ def refresh(app: Flask) -> int:
     """The nightly job: the trailing window's closed periods, each indicator committed on its
     own (a failure leaves the others' snapshots, and reads count the rest live)."""
     with app.app_context():
-        today, offset = local_today(app)
+        today, offset = local_today(str(app.config["DEFAULT_TIMEZONE"]))
         since, until = trailing(today)
         session = Session()
         taken = 0

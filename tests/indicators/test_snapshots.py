@@ -151,3 +151,16 @@ def test_the_whole_set_from_snapshots_is_two_statements(db, steps, count_queries
     reads = [s for s in statements if "jit" not in s.lower()]
     assert len(reads) == 2, reads
     assert not any("indicator_rows" in s for s in reads)
+
+
+def test_the_cli_backfills_the_closed_months(app, db, steps):
+    # `flask --app backend indicators snapshot --from 2026-09 --to 2026-10` on 2026-11-20:
+    # September has settled (45 days), October not yet.
+    result = app.test_cli_runner().invoke(
+        args=["indicators", "snapshot", "--from", "2026-09", "--to", "2026-10"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"took {len(definitions())} snapshots" in result.output
+    assert set(db.execute(select(IndicatorSnapshot.period_start)).scalars()) == {SEP}
+    bad = app.test_cli_runner().invoke(args=["indicators", "snapshot", "--from", "9", "--to", "x"])
+    assert bad.exit_code != 0 and "YYYY-MM" in bad.output
