@@ -135,6 +135,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/pregnancies/<uuid:pregnancy_id>/prenatal-diagnoses"): D,
     ("GET", "/api/v1/indicators"): AB,
     ("GET", "/api/v1/indicators/<code>"): AB,
+    ("GET", "/api/v1/indicators/overview"): AB,
     ("GET", "/api/v1/reports/monthly"): AB,
     ("GET", "/api/v1/worklists/ungraded"): D,
 }
@@ -217,6 +218,7 @@ LIST_QUERIES = {
     "/api/v1/reports/monthly": "?district=330302&month=2026-11",
     "/api/v1/indicators/education": "?from=2026-10-01&to=2026-10-31",
     "/api/v1/indicators/reminders": "?from=2026-10-01&to=2026-10-31",
+    "/api/v1/indicators/overview": "?from=2026-10-01&to=2026-10-31",
 }
 # Her own record that a newcomer does not have yet: exactly 404 (no folic-acid plan started).
 NOT_YET = {"/api/v1/me/regimens/folic-acid", "/api/v1/me/regimens/folic-acid/adherence"}

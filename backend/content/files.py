@@ -86,6 +86,12 @@ FILE_KINDS: tuple[FileKind, ...] = (
         tags=("protocol", "definitions"),
         one_per_item=True,
     ),
+    FileKind("indicators.policy", "indicators/_policy.yaml", models.IndicatorPolicy),
+    # Every definition (a file whose name starts with "_" is not one: _policy.yaml).
+    FileKind("indicators.definitions", "indicators/*.yaml", models.IndicatorDefinitionFile),
+    FileKind(
+        "surveillance.categories", "surveillance/categories.yaml", models.BirthDefectCategoriesFile
+    ),
 )
 # Files read by a command rather than at start-up (`flask education import`): their schema only.
 FRONT_MATTER = {"lessons.front_matter": (LessonFrontMatter, "lessons/<stage>/<slug>/<locale>.md")}
@@ -145,7 +151,7 @@ def _read_kind(directory: Path, kind: FileKind) -> tuple[Any, Any]:
     if not kind.many:
         return _read(directory / kind.path, kind)
     found, data, lines = {}, {}, []
-    paths = sorted(directory.glob(kind.path))
+    paths = sorted(p for p in directory.glob(kind.path) if not p.name.startswith("_"))
     if not paths:
         lines.append(f"{directory / kind.path}: no such files")
     for path in paths:

@@ -1,8 +1,9 @@
-"""content/indicators/education.yaml, the part the education domain reads."""
+"""content/indicators/: education.yaml (the part the education domain reads), every
+definition's common keys, the shared policy (_policy.yaml); and surveillance/categories.yaml."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -13,7 +14,10 @@ from pydantic import (
 )
 
 from backend.content.common import (
+    Code,
+    Localized,
     NonNegative,
+    Strict,
 )
 
 
@@ -60,3 +64,59 @@ class EducationIndicator(BaseModel):
     @property
     def target_rate(self) -> float:
         return self.target.value / self.per
+
+
+class IndicatorDefinitionFile(BaseModel):
+    """One content/indicators/<code>.yaml: the keys every definition has. The rest (records
+    that count, period rule, breakdowns) is checked against the populations the engine knows
+    by the indicators domain (backend/indicators/definitions.py) at start-up."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    code: Code
+    records: dict[str, Any]
+    period: str
+    source: Annotated[str, Field(min_length=1)]
+    group: str
+    basis: Literal["statutory", "consent"]
+    verified: StrictBool
+
+
+class IndicatorDistrict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    code: Annotated[str, Field(pattern=r"^\d{6}$")]
+    name: Localized
+
+
+class IndicatorSnapshots(Strict):
+    settle_days: NonNegative
+    months: Annotated[StrictInt, Field(ge=1)]
+
+
+class IndicatorPolicy(BaseModel):
+    """content/indicators/_policy.yaml: small cells, the interval, the city's districts, the
+    snapshots of closed periods."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    version: StrictInt
+    verified: StrictBool
+    min_cell: NonNegative
+    confidence_z: Annotated[float, Field(gt=0)]
+    city: IndicatorDistrict
+    districts: Annotated[list[IndicatorDistrict], Field(min_length=1)]
+    snapshots: IndicatorSnapshots
+
+
+class BirthDefectCategoriesFile(BaseModel):
+    """content/surveillance/categories.yaml: the shape; the ICD-10 prefixes are expanded and
+    checked by the surveillance domain (backend/surveillance/content.py) at start-up."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    version: StrictInt
+    source: Annotated[str, Field(min_length=1)]
+    verified: StrictBool
+    other: dict[str, Any]
+    categories: Annotated[list[dict[str, Any]], Field(min_length=1)]

@@ -21,7 +21,12 @@ from backend.content.common import (
     at,
 )
 from backend.content.dating import Naegele, Plausibility, Redating
-from backend.content.indicators import EducationIndicator
+from backend.content.indicators import (
+    BirthDefectCategoriesFile,
+    EducationIndicator,
+    IndicatorDefinitionFile,
+    IndicatorPolicy,
+)
 from backend.content.measurements import Bounds, Measurements
 from backend.content.mec import IudFile, MecProvenance, MecSourceRef, MecText, MethodsFile
 from backend.content.mec_table import ServicesFile, TableFile
@@ -33,10 +38,13 @@ from backend.content.stages import STAGE_NAMES, LifeStages
 __all__ = [
     "STAGE_NAMES",
     "BenefitRulesFile",
+    "BirthDefectCategoriesFile",
     "Bounds",
     "Code",
     "EducationIndicator",
     "FolicAcidFile",
+    "IndicatorDefinitionFile",
+    "IndicatorPolicy",
     "IudFile",
     "LifeStages",
     "Localized",

@@ -1,4 +1,5 @@
-"""`flask --app backend report monthly --district 330302 --month 2026-11`: the bureau's report."""
+"""`flask --app backend report monthly --district 330302 --month 2026-11`: the bureau's report;
+`flask --app backend indicators snapshot --from 2025-01 --to 2025-12`: snapshot closed months."""
 
 from __future__ import annotations
 
@@ -11,9 +12,33 @@ from flask.cli import with_appcontext
 
 from backend import clock
 from backend.db import Session
-from backend.indicators import report
+from backend.indicators import jobs, report, snapshots
 
 report_cli = click.Group("report", help="Reports for the health bureau.")
+indicators_cli = click.Group("indicators", help="The bureau's indicators.")
+
+
+def _month(text: str, name: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError as exc:
+        raise click.BadParameter("use YYYY-MM", param_hint=name) from exc
+
+
+@indicators_cli.command("snapshot")
+@click.option("--from", "since", required=True, help="The first month, YYYY-MM.")
+@click.option("--to", "until", required=True, help="The last month, YYYY-MM.")
+@with_appcontext
+def snapshot(since: str, until: str) -> None:
+    """Snapshot every closed month (and year, where its period is not a sum of months) of
+    every indicator from --from through --to: the backfill, or a correction of old months."""
+    first = _month(since, "--from")
+    last = snapshots.month_end(_month(until, "--to"))
+    today, offset = jobs.local_today(str(current_app.config["DEFAULT_TIMEZONE"]))
+    session = Session()
+    taken = jobs.take_closed(session, since=first, until=last, today=today, offset_minutes=offset)
+    session.commit()
+    click.echo(f"took {taken} snapshots")
 
 
 @report_cli.command("monthly")
@@ -25,10 +50,7 @@ report_cli = click.Group("report", help="Reports for the health bureau.")
 @with_appcontext
 def monthly(district: str, month: str, out: Path | None, locale: str, pdf: bool) -> None:
     """Write the monthly indicator report as HTML (and PDF when the machine can)."""
-    try:
-        first = dt.datetime.strptime(month, "%Y-%m").date()
-    except ValueError as exc:
-        raise click.BadParameter("use YYYY-MM", param_hint="--month") from exc
+    first = _month(month, "--month")
     tz = str(current_app.config["DEFAULT_TIMEZONE"])
     now = clock.now()
     local = now.astimezone(clock.zone(tz))

@@ -1,4 +1,7 @@
-"""The indicator definitions (content/indicators/*.yaml): read, validated, looked up by code.
+"""The indicator definitions (content/indicators/*.yaml): parsed, checked, looked up by code.
+
+The content layer (backend/content) reads and validates the files at start-up; this module
+turns them into definitions there too (init_app), never on a first request.
 
 Each file defines one indicator: its code, titles, numerator and denominator in words and as
 the records that count (`records`), the period rule, the target with its source, and the
@@ -8,15 +11,13 @@ breakdowns it supports. A broken file fails at start-up naming the file and the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
+from flask import Flask, current_app, has_app_context
 
+from backend import content
 from backend.indicators import populations
 
-INDICATORS_DIR = Path(__file__).resolve().parents[2] / "content" / "indicators"
 LOCALES = ("zh_CN", "en")
 OPERATORS = ("<", "<=", ">", ">=")
 BREAKDOWNS = ("district", "institution", "month", "category")
@@ -126,29 +127,62 @@ def parse(data: dict[str, Any], *, where: str) -> Definition:
     )
 
 
-def load(directory: Path = INDICATORS_DIR) -> dict[str, Definition]:
-    """Every definition of the directory, by code, in file order; codes are unique."""
+def build(files: dict[str, Any]) -> dict[str, Definition]:
+    """Every definition, by code, in file-name order (files: name → mapping, as the content
+    layer read them); codes are unique."""
     out: dict[str, Definition] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        if path.name.startswith("_"):
-            continue
-        with open(path, encoding="utf-8") as f:
-            definition = parse(yaml.safe_load(f), where=path.name)
+    for name, data in sorted(files.items()):
+        definition = parse(data, where=name)
         if definition.code in out:
-            raise DefinitionError(f"{path.name}: code {definition.code} is used twice")
+            raise DefinitionError(f"{name}: code {definition.code} is used twice")
         out[definition.code] = definition
     return out
 
 
-@cache
+@dataclass(frozen=True)
+class Indicators:
+    """The definitions and the shared rules, parsed from what the content layer validated."""
+
+    definitions: dict[str, Definition]
+    policy: dict[str, Any]
+
+
+_parsed: tuple[content.LoadedContent, Indicators] | None = None
+
+
+def init_app(app: Flask) -> Indicators:
+    """Parse the definitions at start-up from the content create_app validated, into the app;
+    a broken definition stops the app here, naming the file and the field."""
+    found = _of(content.loaded())
+    app.extensions["indicators"] = found
+    return found
+
+
+def _of(loaded: content.LoadedContent) -> Indicators:
+    global _parsed
+    if _parsed is None or _parsed[0] is not loaded:
+        found = Indicators(
+            definitions=build(loaded.data["indicators.definitions"]),
+            policy=dict(loaded.data["indicators.policy"]),
+        )
+        _parsed = (loaded, found)
+    return _parsed[1]
+
+
+def _current() -> Indicators:
+    """The app's definitions in a request; else those of the content create_app loaded
+    (engines and jobs run outside a request)."""
+    if has_app_context() and "indicators" in current_app.extensions:
+        found: Indicators = current_app.extensions["indicators"]
+        return found
+    return _of(content.loaded())
+
+
 def definitions() -> dict[str, Definition]:
-    """The definitions, read once."""
-    return load()
+    """The definitions, by code."""
+    return _current().definitions
 
 
-@cache
 def policy() -> dict[str, Any]:
-    """The shared rules (content/indicators/_policy.yaml): small cells, districts."""
-    with open(INDICATORS_DIR / "_policy.yaml", encoding="utf-8") as f:
-        data: dict[str, Any] = yaml.safe_load(f)
-    return data
+    """The shared rules (content/indicators/_policy.yaml): small cells, districts, snapshots."""
+    return _current().policy

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from backend.access.models import Consent, ConsentPurpose
 from backend.auth.models import Institution, Registration, User
-from backend.indicators import populations
+from backend.indicators import populations, snapshots
 from backend.indicators.definitions import Definition, policy
 from backend.indicators.sql import local_date, month_of
 from backend.surveillance.content import categories
 
-ALL = "*"  # the category of the row that holds every category together
+ALL = snapshots.ALL  # the category of the row that holds every category together
 
 
 def wilson(successes: int, n: int, z: float) -> tuple[float, float] | None:
@@ -198,6 +198,62 @@ def _finish(cell: dict[str, Any], definition: Definition, z: float) -> dict[str,
     return cell
 
 
+def _jit_off(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # The planner's cost estimates of these aggregates over a city trigger JIT compilation,
+        # which costs more than the query itself at this size; it is off for this transaction.
+        session.execute(text("SET LOCAL jit = off"))
+
+
+def _merge(*parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the same cell (from snapshots and from the live count) added together."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for part in parts:
+        for row in part:
+            key = (*_key(row), row["category"])
+            if key in out:
+                out[key]["numerator"] += row["numerator"]
+                out[key]["denominator"] += row["denominator"]
+            else:
+                out[key] = dict(row)
+    return list(out.values())
+
+
+def compute_many(
+    session: Session,
+    *,
+    definitions: list[Definition],
+    since: dt.date,
+    until: dt.date,
+    by: tuple[str, ...],
+    districts: list[str] | None,
+    today: dt.date,
+    offset_minutes: int,
+    locale: str = "zh_CN",
+    min_cell: int | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Several indicators' tables for one period, by code: the snapshots of closed periods
+    read in one statement for them all, and one live statement per indicator for what no
+    snapshot covers (see backend/indicators/snapshots.py)."""
+    _jit_off(session)
+    plans = snapshots.plan(session, definitions, since=since, until=until, today=today)
+    stored = snapshots.read(session, plans, since=since, until=until, by=by, districts=districts)
+    out = {}
+    for definition in definitions:
+        chosen = plans[definition.code]
+        raw = stored[definition.code]
+        if chosen.live is not None:
+            period = populations.Period(*chosen.live, today, offset_minutes)
+            live = [
+                dict(r._mapping)
+                for r in session.execute(_statement(definition, period, by, districts))
+            ]
+            raw = _merge(raw, live)
+        table = _table(definition, raw, by, locale, min_cell)
+        out[definition.code] = {**table, "as_of": chosen.as_of}
+    return out
+
+
 def compute(
     session: Session,
     *,
@@ -211,18 +267,66 @@ def compute(
     locale: str = "zh_CN",
     min_cell: int | None = None,
 ) -> dict[str, Any]:
-    """The indicator's table for the period: one cell per group, and the total of the cells.
+    """The indicator's table for the period: one cell per group, and the total of the cells;
+    `as_of` is when the oldest snapshot read was taken (None: all counted live).
 
     `min_cell` overrides the policy's minimum cell size (tests count by hand with 0).
     """
+    return compute_many(
+        session,
+        definitions=[definition],
+        since=since,
+        until=until,
+        by=by,
+        districts=districts,
+        today=today,
+        offset_minutes=offset_minutes,
+        locale=locale,
+        min_cell=min_cell,
+    )[definition.code]
+
+
+def snapshot(
+    session: Session,
+    definition: Definition,
+    *,
+    since: dt.date,
+    until: dt.date,
+    today: dt.date,
+    offset_minutes: int,
+) -> Any:
+    """Take (or retake) the snapshot of a closed period: the live statement at the
+    snapshot's grain, written into its cells by one INSERT … SELECT."""
+    return snapshot_months(
+        session, definition, [(since, until)], today=today, offset_minutes=offset_minutes
+    )[0]
+
+
+def snapshot_months(
+    session: Session,
+    definition: Definition,
+    periods: list[tuple[dt.date, dt.date]],
+    *,
+    today: dt.date,
+    offset_minutes: int,
+) -> list[Any]:
+    """Take the snapshots of `periods`: one period, or consecutive whole months of an
+    indicator whose months add up (one statement over them all, split by month)."""
+    _jit_off(session)
+    period = populations.Period(periods[0][0], periods[-1][1], today, offset_minutes)
+    statement = _statement(definition, period, snapshots.grain(definition), None)
+    return snapshots.take(session, definition, statement, periods=periods)
+
+
+def _table(
+    definition: Definition,
+    raw: list[dict[str, Any]],
+    by: tuple[str, ...],
+    locale: str,
+    min_cell: int | None,
+) -> dict[str, Any]:
     rules = policy()
     names = {d["code"]: d["name"].get(locale) or d["name"]["zh_CN"] for d in rules["districts"]}
-    period = populations.Period(since, min(until, today), today, offset_minutes)
-    if session.get_bind().dialect.name == "postgresql":
-        # The planner's cost estimates of these aggregates over a city trigger JIT compilation,
-        # which costs more than the query itself at this size; it is off for this transaction.
-        session.execute(text("SET LOCAL jit = off"))
-    raw = [dict(r._mapping) for r in session.execute(_statement(definition, period, by, districts))]
     if "category" in by:
         births = {_key(r): r["denominator"] for r in raw if r["category"] == ALL}
         overall = {_key(r): r["numerator"] for r in raw if r["category"] == ALL}

@@ -33,11 +33,13 @@ from sqlalchemy import (
 
 from backend.auth.models import Registration, User
 from backend.care.models import CareStep, RiskAssessment, StepState
+from backend.education.models import LessonRead
 from backend.handbook.models import Child, EndKind, Guardian, Pregnancy, PregnancyStatus
 from backend.indicators.sql import days_between, local_date
 from backend.months import add_years
 from backend.paging import AnySelect
 from backend.regimens.models import CheckIn, Regimen, RegimenKind
+from backend.reminders.models import Reminder, ReminderStatus
 from backend.surveillance.models import BirthDefect, PrenatalDiagnosis
 
 
@@ -346,8 +348,6 @@ def folic_acid_regimens(spec: dict[str, Any], period: Period, where: Any) -> Any
 def registered_women(spec: dict[str, Any], period: Period, where: Any) -> AnySelect:
     """Women of childbearing age (on the period's last day) registered (建册) during the period;
     the numerator: completed a lesson in the period. Counted where registered at the end."""
-    from backend.education.models import LessonRead
-
     low, high = int(spec["age_from"]), int(spec["age_to"])
     born_after = add_years(period.end, -(high + 1))
     born_by = add_years(period.end, -low)
@@ -390,8 +390,6 @@ def registered_women(spec: dict[str, Any], period: Period, where: Any) -> AnySel
 def care_reminders(spec: dict[str, Any], period: Period, where: Any) -> AnySelect:
     """Reminders of care steps delivered in the period; the numerator: the step was done by the
     reminder's effect deadline."""
-    from backend.reminders.models import Reminder, ReminderStatus
-
     delivered_on = local_date(Reminder.delivered_at, period.offset_minutes)
     helped = exists(
         select(CareStep.id).where(

@@ -23,6 +23,8 @@ from backend.indicators.schemas import (
     IndicatorSchema,
     IndicatorTableSchema,
     MonthlyReportArgsSchema,
+    OverviewArgsSchema,
+    OverviewSchema,
 )
 from backend.preamble import request_locale
 
@@ -52,6 +54,34 @@ class Indicators(MethodView):
     def get(self) -> Any:
         """The indicator definitions: what each counts, its period rule, target and source."""
         return service.list_(locale=request_locale())
+
+
+@blp.route("/indicators/overview")
+class Overview(MethodView):
+    @blp.arguments(OverviewArgsSchema, location="query")
+    @blp.response(200, OverviewSchema)
+    @blp.alt_response(404, description="A district that is not yours")
+    @login_required(*READERS)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Every indicator at once: its total and each district's cells, target, met or not.
+
+        One request for the bureau's overview; the same counts, suppression and placement as
+        `GET /indicators/{code}?by=district`. Audited as one read.
+        """
+        session, actor = Session(), signed_in_user()
+        today, offset = _clock()
+        body = service.overview(
+            session,
+            since=args["from_"],
+            until=args["to"],
+            district=args.get("district"),
+            allowed=aggregate_districts(session, actor),
+            today=today,
+            offset_minutes=offset,
+            locale=request_locale(),
+        )
+        audit(session, actor, Action.READ, record_type="Indicator")
+        return body
 
 
 @blp.route("/indicators/<code>")

@@ -99,6 +99,12 @@ class CellSchema(Schema):
     )
 
 
+AS_OF = (
+    "When the oldest snapshot read was taken (closed months are counted nightly and kept); "
+    "null: every row counted now."
+)
+
+
 class IndicatorTableSchema(IndicatorSchema):
     from_ = fields.Date(data_key="from", attribute="from")
     to = fields.Date()
@@ -107,6 +113,50 @@ class IndicatorTableSchema(IndicatorSchema):
     min_cell = fields.Integer(metadata={"description": "Counts below this are suppressed."})
     rows = fields.List(fields.Nested(CellSchema))
     total = fields.Nested(CellSchema, metadata={"description": "The sum of the rows' cells."})
+    as_of = fields.DateTime(allow_none=True, metadata={"description": AS_OF})
+
+
+class OverviewArgsSchema(Schema):
+    from_ = fields.Date(
+        data_key="from", required=True, metadata={"description": "First day, local date."}
+    )
+    to = fields.Date(required=True, metadata={"description": "Last day (included)."})
+    district = fields.String(
+        validate=validate.Regexp(r"^\d{6}$", error=_l("Use the 6-digit administrative code.")),
+        metadata={"description": "Only this district (GB/T 2260, e.g. 330302)."},
+    )
+
+    @validates_schema
+    def _check(self, data: dict[str, Any], **_: object) -> None:
+        if data["from_"] > data["to"]:
+            raise ValidationError(_l("The period ends before it starts."), "to")
+        if (data["to"] - data["from_"]).days > 366 * 5:
+            raise ValidationError(_l("Ask for five years at most."), "from")
+
+
+class DistrictSchema(Schema):
+    code = fields.String(metadata={"description": "GB/T 2260"})
+    name = fields.String()
+
+
+class OverviewItemSchema(IndicatorSchema):
+    """One indicator: its definition, its total (city, or the reader's districts) and the
+    cells of each district."""
+
+    rows = fields.List(fields.Nested(CellSchema))
+    total = fields.Nested(CellSchema)
+    as_of = fields.DateTime(allow_none=True, metadata={"description": AS_OF})
+
+
+class OverviewSchema(Schema):
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    district = fields.String(allow_none=True)
+    min_cell = fields.Integer(metadata={"description": "Counts below this are suppressed."})
+    districts = fields.List(
+        fields.Nested(DistrictSchema), metadata={"description": "The districts this reader reads."}
+    )
+    indicators = fields.List(fields.Nested(OverviewItemSchema))
 
 
 class MonthlyReportArgsSchema(Schema):

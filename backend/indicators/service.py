@@ -104,6 +104,49 @@ def table(
     }
 
 
+def overview(
+    session: Session,
+    *,
+    since: dt.date,
+    until: dt.date,
+    district: str | None,
+    allowed: list[str] | None,
+    today: dt.date,
+    offset_minutes: int,
+    locale: str,
+) -> dict[str, Any]:
+    """Every indicator by district with its total, target and met-ness: the snapshots of the
+    period read in one statement for them all, and one live statement per indicator for what
+    no snapshot covers (a bounded number, whatever the city's size)."""
+    chosen = scope(allowed, district)
+    tables = engine.compute_many(
+        session,
+        definitions=list(definitions().values()),
+        since=since,
+        until=until,
+        by=("district",),
+        districts=chosen,
+        today=today,
+        offset_minutes=offset_minutes,
+        locale=locale,
+    )
+    rules = policy()
+    return {
+        "from": since,
+        "to": until,
+        "district": district,
+        "min_cell": int(rules["min_cell"]),
+        "districts": [
+            {"code": d["code"], "name": d["name"].get(locale) or d["name"]["zh_CN"]}
+            for d in rules["districts"]
+            if chosen is None or d["code"] in chosen
+        ],
+        "indicators": [
+            {**describe(d, locale=locale), **tables[d.code]} for d in definitions().values()
+        ],
+    }
+
+
 CSV_COLUMNS = (
     "district_code",
     "district_name",

@@ -14,10 +14,9 @@ from backend.api import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the blueprint, the handbook listener and her export sections."""
-    from backend.surveillance import exporters, receivers, routes
-    from backend.surveillance.content import categories
+    from backend.surveillance import content, exporters, receivers, routes
 
-    categories()  # a broken categories file fails at start-up, naming the category
+    content.init_app(app)  # a broken categories file fails at start-up, naming the category
     api.register_blueprint(routes.blp)
     receivers.connect()
     exporters.register(app)

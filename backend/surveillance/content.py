@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
+from flask import Flask, current_app, has_app_context
 
-CATEGORIES_FILE = (
-    Path(__file__).resolve().parents[2] / "content" / "surveillance" / "categories.yaml"
-)
+from backend import content
+
 ICD10_Q = re.compile(r"^Q\d{2}(\.\d{1,2})?$")
 
 
@@ -106,8 +103,27 @@ def parse(data: dict[str, Any], *, where: str = "categories.yaml") -> Categories
     )
 
 
-@cache
+_parsed: tuple[content.LoadedContent, Categories] | None = None
+
+
+def init_app(app: Flask) -> Categories:
+    """Parse the categories at start-up from the content create_app validated, into the app;
+    a broken category stops the app here, naming it."""
+    found = _of(content.loaded())
+    app.extensions["surveillance.categories"] = found
+    return found
+
+
+def _of(loaded: content.LoadedContent) -> Categories:
+    global _parsed
+    if _parsed is None or _parsed[0] is not loaded:
+        _parsed = (loaded, parse(loaded.data["surveillance.categories"]))
+    return _parsed[1]
+
+
 def categories() -> Categories:
-    """The categories file, read once."""
-    with open(CATEGORIES_FILE, encoding="utf-8") as f:
-        return parse(yaml.safe_load(f))
+    """The categories: the app's in a request, else those of the content create_app loaded."""
+    if has_app_context() and "surveillance.categories" in current_app.extensions:
+        found: Categories = current_app.extensions["surveillance.categories"]
+        return found
+    return _of(content.loaded())

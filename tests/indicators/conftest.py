@@ -7,11 +7,12 @@ import uuid
 
 import pytest
 
-from backend.auth.models import Institution, Registration, User
+from backend.auth.models import Institution, Registration, Role, User
 from backend.care.models import CareStep
 from backend.handbook.models import Child, Guardian, Pregnancy
 from backend.surveillance.content import categories
 from backend.surveillance.models import BirthDefect
+from tests.conftest import Api
 
 LUCHENG, OUHAI = "330302", "330304"
 
@@ -167,3 +168,53 @@ class City:
 @pytest.fixture
 def city(db):
     return City(db)
+
+
+@pytest.fixture
+def births(city):
+    """October 2026. Lucheng: twins (one with two defects), a stillbirth at 28+0 with a defect,
+    a stillbirth at 27+6 with a defect, a termination at 24+0 for a defect, 8 singletons.
+    Ouhai: a woman who moved from Lucheng in September (her baby has a defect), 5 singletons.
+    Outside the period: a September and a November birth."""
+    day = dt.date(2026, 10, 5)
+    w1 = city.woman(LUCHENG)
+    _, (twin1, _twin2) = city.delivery(w1, day, babies=2)
+    city.defect(w1, "Q21.0", "live_birth", day, child=twin1)
+    city.defect(w1, "Q69.9", "live_birth", day, child=twin1)
+    w2 = city.woman(LUCHENG)
+    still = city.loss(w2, dt.date(2026, 10, 10), "stillbirth", 196)
+    city.defect(w2, "Q00.0", "stillbirth", dt.date(2026, 10, 10), pregnancy=still, ga_days=196)
+    w3 = city.woman(LUCHENG)
+    early = city.loss(w3, dt.date(2026, 10, 11), "stillbirth", 195)
+    city.defect(w3, "Q05.9", "stillbirth", dt.date(2026, 10, 11), pregnancy=early, ga_days=195)
+    w4 = city.woman(LUCHENG)
+    ended = city.loss(w4, dt.date(2026, 10, 12), "termination", 168)
+    city.defect(w4, "Q90.9", "termination", dt.date(2026, 10, 12), pregnancy=ended, ga_days=168)
+    for i in range(8):
+        city.delivery(city.woman(LUCHENG), dt.date(2026, 10, 1) + dt.timedelta(i))
+    mover = city.woman(LUCHENG, left=dt.date(2026, 9, 1))
+    city.register(mover, OUHAI, dt.date(2026, 9, 1))
+    _, (baby,) = city.delivery(mover, dt.date(2026, 10, 20))
+    city.defect(mover, "Q35.9", "live_birth", dt.date(2026, 10, 20), child=baby)
+    for i in range(5):
+        city.delivery(city.woman(OUHAI), dt.date(2026, 10, 21) + dt.timedelta(i))
+    city.delivery(city.woman(LUCHENG), dt.date(2026, 9, 30))
+    city.delivery(city.woman(OUHAI), dt.date(2026, 11, 1))
+    return city
+
+
+@pytest.fixture
+def bureau(client, make_staff, db):
+    """An admin creates a health-bureau account for Ouhai; returns (admin, bureau) clients."""
+    admin, _ = make_staff(Role.ADMIN)
+    body = {"phone": "13912000013", "password": "Str0ng-passw0rd!", "name": "瓯海区卫健局"}
+    r = admin.post("staff", {**body, "role": "bureau"})
+    assert r.status_code == 422 and "district_codes" in r.json["errors"]
+    r = admin.post("staff", {**body, "role": "bureau", "district_codes": [OUHAI]})
+    assert r.status_code == 201, r.json
+    assert r.json["district_codes"] == [OUHAI] and r.json["institution_id"] is None
+    api = Api(client)
+    api.token = api.post("auth/token", {"phone": body["phone"], "password": body["password"]}).json[
+        "access_token"
+    ]
+    return admin, api

@@ -9,10 +9,9 @@ import re
 
 from backend.indicators.definitions import definitions
 from tests.indicators.conftest import LUCHENG, OUHAI
-from tests.indicators.test_indicators import births, bureau  # noqa: F401 (fixtures)
 
 
-def test_bureau_downloads_the_report_of_its_district_only(db, births, bureau):  # noqa: F811
+def test_bureau_downloads_the_report_of_its_district_only(db, births, bureau):
     _, office = bureau
     r = office.get(f"reports/monthly?district={OUHAI}&month=2026-10")
     assert r.status_code == 200 and r.mimetype == "text/html"
@@ -32,7 +31,7 @@ def test_bureau_downloads_the_report_of_its_district_only(db, births, bureau):  
     assert year_zero.status_code == 422 and "month" in year_zero.json["errors"]
 
 
-def test_cli_writes_the_html(app, db, births, tmp_path):  # noqa: F811
+def test_cli_writes_the_html(app, db, births, tmp_path):
     out = tmp_path / "r.html"
     result = app.test_cli_runner().invoke(
         args=["report", "monthly", "--district", LUCHENG, "--month", "2026-10", "--out",
