@@ -63,9 +63,15 @@ dispatcher: migrate
 
 # The whole suite: the web client's unit tests (Vitest), then pytest, including the browser
 # journeys (tests/web: the built clients in Chromium).
+# The suite runs once per database; the two sessions run side by side (one per core), each
+# with its own browser-test ports, and the SQLite session's output follows the PostgreSQL one's.
 test: install web
 	cd web && npm test --silent
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@log=$$(mktemp); \
+	BROWSER_TEST_PORT_BASE=8600 TEST_DATABASES=sqlite $(BIN)/pytest $(PYTEST_ARGS) >$$log 2>&1 & lite=$$!; \
+	BROWSER_TEST_PORT_BASE=8800 TEST_DATABASES=postgresql $(BIN)/pytest $(PYTEST_ARGS); pg=$$?; \
+	wait $$lite; lite=$$?; echo "--- SQLite session ---"; cat $$log; rm -f $$log; \
+	echo "PostgreSQL session: exit $$pg; SQLite session: exit $$lite"; test $$pg -eq 0 -a $$lite -eq 0
 
 lint: $(STAMP)
 	$(BIN)/ruff check backend tests $(wildcard bench)

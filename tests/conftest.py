@@ -39,8 +39,11 @@ def _postgres_reachable() -> bool:
 
 
 def _database_params() -> list[Any]:
-    params: list[Any] = ["sqlite"]
-    if os.environ.get("TEST_DATABASES") == "sqlite":
+    """The databases of this session: TEST_DATABASES=sqlite, =postgresql or both (the default;
+    `make test` runs one session per database side by side)."""
+    chosen = os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",")
+    params: list[Any] = ["sqlite"] if "sqlite" in chosen else []
+    if "postgresql" not in chosen:
         return params
     if _postgres_reachable():
         params.append("postgresql")
