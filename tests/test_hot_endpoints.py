@@ -206,7 +206,11 @@ def test_the_schedule_reads_only_her_steps_not_the_citys(make_citizen, app, db, 
         assert node["Node Type"] in ("Index Scan", "Bitmap Heap Scan"), node
         assert "subject_id" in node.get("Index Cond", node.get("Recheck Cond", "")), node
         assert node.get("Rows Removed by Filter", 0) == 0, node
+    # EXPLAIN gives a node's rows as the average per loop, rounded: her 87 steps over 4
+    # subjects show as 22 × 4. Read to within that rounding is read exactly.
     read = sum(n["Actual Rows"] * n["Actual Loops"] for n in scans)
-    assert read == body["total"] == len(body["items"])
+    loops = sum(n["Actual Loops"] for n in scans)
+    assert body["total"] == len(body["items"])
+    assert abs(read - body["total"]) <= loops / 2
     total_steps = connection.exec_driver_sql("SELECT count(*) FROM care_steps").scalar_one()
     assert total_steps > 3 * read
