@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import String, Subquery, Uuid, and_, func, literal, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    String,
+    Subquery,
+    Uuid,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from backend.auth.models import User
@@ -76,12 +89,13 @@ def subjects_of(session: Session, person: User) -> list[tuple[str, uuid.UUID]]:
     return subjects
 
 
-def subjects_query(person_id: uuid.UUID) -> Subquery:
+def subjects_query(person_id: uuid.UUID | BindParameter[uuid.UUID]) -> Subquery:
     """Her subjects as (kind, id) rows, in SQL: herself, her pregnancies, her wards."""
+    person = person_id if isinstance(person_id, BindParameter) else literal(person_id, Uuid())
     return union_all(
         select(
             literal(SubjectKind.WOMAN.value, String(16)).label("kind"),
-            literal(person_id, Uuid()).label("id"),
+            person.label("id"),
         ),
         select(literal(SubjectKind.PREGNANCY.value, String(16)), Pregnancy.id).where(
             Pregnancy.woman_id == person_id
@@ -113,6 +127,14 @@ def schedule(
     make PostgreSQL scan every pregnancy's and child's step of the city and filter them.
     `compact`: rows of COMPACT_COLUMNS instead of CareStep objects, for compact step views."""
     entities: tuple[Any, ...] = COMPACT_COLUMNS if compact else (CareStep,)
+    if subject_id is None and not status and since is None and until is None:
+        # What a phone polls: a statement built once (building it cost as much as running it).
+        rows = session.execute(
+            _whole_schedule(compact),
+            {"person": person.id, "limit": page_size, "offset": (page - 1) * page_size},
+        ).all()
+        everything = _whole_schedule(compact, paged=False)
+        return _page_of(rows, compact, page, session, everything, {"person": person.id})
     if subject_id is None:
         stmt: AnySelect = select(*entities).join(
             mine := subjects_query(person.id),
@@ -131,18 +153,45 @@ def schedule(
         stmt = stmt.where(CareStep.closes_on >= since)
     if until is not None:
         stmt = stmt.where(CareStep.opens_on <= until)
-    rows = session.execute(
-        stmt.add_columns(func.count().over().label("total"))
-        .order_by(CareStep.due_on, CareStep.opens_on, CareStep.code)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
+    rows = session.execute(_paged(stmt).limit(page_size).offset((page - 1) * page_size)).all()
+    return _page_of(rows, compact, page, session, stmt, {})
+
+
+def _paged(stmt: AnySelect) -> AnySelect:
+    """The page's rows with the total (a window count), in the schedule's order."""
+    return stmt.add_columns(func.count().over().label("total")).order_by(
+        CareStep.due_on, CareStep.opens_on, CareStep.code
+    )
+
+
+@functools.cache
+def _whole_schedule(compact: bool, paged: bool = True) -> AnySelect:
+    """All her steps (bound: person; paged: limit and offset), built once per shape."""
+    entities: tuple[Any, ...] = COMPACT_COLUMNS if compact else (CareStep,)
+    mine = subjects_query(bindparam("person", type_=Uuid()))
+    stmt: AnySelect = select(*entities).join(
+        mine, and_(CareStep.subject_kind == mine.c.kind, CareStep.subject_id == mine.c.id)
+    )
+    if not paged:
+        return stmt
+    return _paged(stmt).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def _page_of(
+    rows: Sequence[Any],
+    compact: bool,
+    page: int,
+    session: Session,
+    stmt: AnySelect,
+    params: dict[str, Any],
+) -> tuple[list[Any], int]:
+    """The page's steps (rows for `compact`) and the total of `stmt` (run with `params`)."""
     if rows:
         return (list(rows) if compact else [row[0] for row in rows]), int(rows[0].total)
     if page == 1:
         return [], 0
     # Past the last page: the window count has no row to ride on.
-    return [], session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return [], session.scalar(select(func.count()).select_from(stmt.subquery()), params) or 0
 
 
 # What a compact view reads: selected as plain rows (attribute names as on CareStep), since an

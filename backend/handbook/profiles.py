@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, String, case, cast, exists, literal, null, select, union_all
+from sqlalchemy import (
+    Date,
+    String,
+    Uuid,
+    bindparam,
+    case,
+    cast,
+    exists,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -45,34 +58,40 @@ def mask_national_id(value: str) -> str:
     return value[:6] + "*" * (len(value) - 8) + value[-2:]
 
 
+@functools.cache
+def _stage_facts() -> Any:
+    """Her pregnancies and the children she is guardian of, as one statement built once (a GET
+    /me runs it; building it each time cost more than the ORM's work on its rows)."""
+    person = bindparam("person", type_=Uuid)
+    as_date, as_text = cast(null(), Date), cast(null(), String)
+    return union_all(
+        select(
+            literal("pregnancy").label("kind"),
+            Pregnancy.id,
+            Pregnancy.status.label("text_a"),
+            Pregnancy.edd.label("date_a"),
+            Pregnancy.ended_on.label("date_b"),
+            Pregnancy.end_kind.label("text_b"),
+            Pregnancy.ga_at_end_days.label("number"),
+        ).where(Pregnancy.woman_id == person),
+        select(
+            literal("child"),
+            Child.id,
+            Guardian.relation,
+            Child.birth_date,
+            as_date,
+            as_text,
+            case((Child.pregnancy_id.is_not(None), 1), else_=0),
+        )
+        .join(Guardian, Guardian.child_id == Child.id)
+        .where(Guardian.user_id == person),
+    )
+
+
 def life_stages(session: Session, *, person: User, today: dt.date) -> list[stages.LifeStage]:
     """The person's current life stages: her pregnancies and the children she is guardian of
     in one query (one round trip of a GET /me), whatever the number of records."""
-    as_date, as_text = cast(null(), Date), cast(null(), String)
-    rows = session.execute(
-        union_all(
-            select(
-                literal("pregnancy").label("kind"),
-                Pregnancy.id,
-                Pregnancy.status.label("text_a"),
-                Pregnancy.edd.label("date_a"),
-                Pregnancy.ended_on.label("date_b"),
-                Pregnancy.end_kind.label("text_b"),
-                Pregnancy.ga_at_end_days.label("number"),
-            ).where(Pregnancy.woman_id == person.id),
-            select(
-                literal("child"),
-                Child.id,
-                Guardian.relation,
-                Child.birth_date,
-                as_date,
-                as_text,
-                case((Child.pregnancy_id.is_not(None), 1), else_=0),
-            )
-            .join(Guardian, Guardian.child_id == Child.id)
-            .where(Guardian.user_id == person.id),
-        )
-    ).all()
+    rows = session.execute(_stage_facts(), {"person": person.id}).all()
     pregnancies = [
         stages.PregnancyFacts(
             id=row.id,
