@@ -1,12 +1,14 @@
 """Hot read endpoints vs. a bare route on the same gunicorn server, in the same run.
 
-    .venv/bin/python bench/api.py [--seconds 5] [--connections 16] [--workers 2] [--port 8300]
-                                  [--database-url URL]
+    .venv/bin/python bench/api.py [--seconds 5] [--connections 16] [--workers 2] [--threads 4]
+                                  [--port 8300] [--database-url URL]
 
 Creates a throw-away PostgreSQL database (SQLite when none answers), seeds the demo family
 (`flask seed-demo`: a two-year-old, a pregnancy at 20 weeks, the lessons of content/lessons)
-and 40 inbox messages, and serves bench/bench_app.py (the real app plus `/bench/bare`, which
-returns {"ok": true}) with gunicorn. Two more processes drive the load over `--connections`
+and 40 inbox messages, gathers the planner's statistics (`ANALYZE`, as autovacuum does on a
+live database), and serves bench/bench_app.py (the real app plus `/bench/bare`, which
+returns {"ok": true}) with gunicorn as `make serve` runs it: `--workers` processes of `--threads`
+threads each (`--threads 1`: sync workers). Two more processes drive the load over `--connections`
 connections for `--seconds` per route. It prints requests/s, the ratio to the bare route
 (target >= 0.3x for GET /me and /me/schedule), p50/p99 latency, the body size, and the SQL
 statements per request (counted in-process, constant in her history size: see
@@ -148,13 +150,15 @@ def load(
 
 
 @contextmanager
-def gunicorn(url: str, port: int, workers: int) -> Iterator[None]:
+def gunicorn(url: str, port: int, workers: int, threads: int) -> Iterator[None]:
     env = dict(os.environ) | FAST_HASH | {"DATABASE_URL": url}
     proc = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--bind",
             f"127.0.0.1:{port}",
             "--pythonpath",
@@ -208,6 +212,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="per worker, as make serve")
     parser.add_argument("--port", type=int, default=8300)
     parser.add_argument("--database-url")
     args = parser.parse_args()
@@ -220,6 +225,9 @@ def run(url: str, args: argparse.Namespace) -> None:
     load_all()
     Base.metadata.create_all(engine_of(app))
     token = seed(app)
+    with engine_of(app).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE")  # a fresh database has no statistics yet
     auth = {"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"}
     routes = [
         ("GET /bench/bare (floor)", "/bench/bare", {}),
@@ -236,11 +244,12 @@ def run(url: str, args: argparse.Namespace) -> None:
         ("GET /me/schedule, ETag (304)", "/api/v1/me/schedule", auth | {"If-None-Match": etag})
     )
     print(
-        f"database: {engine_of(app).dialect.name}; gunicorn {args.workers} sync workers; "
+        f"database: {engine_of(app).dialect.name}; gunicorn {args.workers} workers x "
+        f"{args.threads} threads; "
         f"{args.connections} connections from 2 load processes; {args.seconds:g} s per route"
     )
     print(f"{'route':<32}{'req/s':>8}{'x bare':>8}{'p50 ms':>8}{'p99 ms':>8}{'bytes':>8}{'SQL':>5}")
-    with gunicorn(url, args.port, args.workers):
+    with gunicorn(url, args.port, args.workers, args.threads):
         floor = None
         for label, path, headers in routes:
             rate, p50, p99, size = load(args.port, path, headers, args.seconds, args.connections)
