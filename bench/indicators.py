@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from backend import create_app
 from backend.db import Base, Session, engine_of
 from backend.indicators import engine as indicator_engine
-from backend.indicators import jobs, populations, snapshots
+from backend.indicators import jobs, populations, reads, snapshots
 from backend.indicators.definitions import definitions
 from backend.indicators.models import IndicatorCell, IndicatorSnapshot
 from backend.model_registry import load_all
@@ -285,8 +285,8 @@ def run(url: str, args: argparse.Namespace, generate: bool = True) -> None:
         table = tables["birth_defect_incidence"]["total"]
         print(f"birth-defect incidence {args.year}: {table['numerator']} / "
               f"{table['denominator']} = {table['value']} per 1,000")  # fmt: skip
-        plans = snapshots.plan(session, defs, since=since, until=until, today=today)
-        statement = snapshots.cells_statement(
+        plans = reads.plan(session, defs, since=since, until=until, today=today)
+        statement = reads.cells_statement(
             plans, since=since, until=until, by=("district",), districts=None
         )
         _explain(session, engine, statement, "the set's read of the cells")

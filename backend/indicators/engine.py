@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from backend.access.models import Consent, ConsentPurpose
 from backend.auth.models import Institution, Registration, User
-from backend.indicators import populations, snapshots
+from backend.indicators import populations, reads, snapshots
 from backend.indicators.definitions import Definition, policy
 from backend.indicators.sql import local_date, month_of
 from backend.surveillance.content import categories
@@ -235,9 +235,12 @@ def compute_many(
     """Several indicators' tables for one period, by code: the snapshots of closed periods
     read in one statement for them all, and one live statement per indicator for what no
     snapshot covers (see backend/indicators/snapshots.py)."""
-    _jit_off(session)
-    plans = snapshots.plan(session, definitions, since=since, until=until, today=today)
-    stored = snapshots.read(session, plans, since=since, until=until, by=by, districts=districts)
+    plans, stored = reads.read(
+        session, definitions, since=since, until=until, today=today, by=by, districts=districts
+    )
+    if any(p.live is not None for p in plans.values()):
+        # Only the live statements need it: the cells' read is far below JIT's cost threshold.
+        _jit_off(session)
     out = {}
     for definition in definitions:
         chosen = plans[definition.code]
