@@ -1,6 +1,6 @@
 """Compute an indicator in the database: one aggregate statement, grouped by district,
 institution, month (and birth-defect category), then Wilson intervals and small-cell
-suppression on the few grouped rows.
+suppression on the few grouped rows (backend/indicators/tables.py).
 
 Rows are placed where the woman was registered (建册) on the row's date (the latest
 registration in force then, else her latest earlier one; else her own district code), so a
@@ -11,7 +11,6 @@ sum of its districts' cells.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, literal, or_, select, text, union_all
@@ -19,23 +18,12 @@ from sqlalchemy.orm import Session
 
 from backend.access.models import Consent, ConsentPurpose
 from backend.auth.models import Institution, Registration, User
-from backend.indicators import populations, snapshots
-from backend.indicators.definitions import Definition, policy
+from backend.indicators import populations, reads, snapshots, tables
+from backend.indicators.definitions import Definition
 from backend.indicators.sql import local_date, month_of
-from backend.surveillance.content import categories
+from backend.indicators.tables import wilson as wilson  # the tests' check of the interval
 
 ALL = snapshots.ALL  # the category of the row that holds every category together
-
-
-def wilson(successes: int, n: int, z: float) -> tuple[float, float] | None:
-    """The Wilson score interval of a proportion (None without a denominator)."""
-    if n <= 0:
-        return None
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _statement(
@@ -148,61 +136,15 @@ def _statement(
     return grouped(by, False)
 
 
-def _key(row: dict[str, Any]) -> tuple[Any, ...]:
-    return (row["district_code"], row["institution_id"], row["month"])
-
-
-def _suppress(cells: list[dict[str, Any]], total: dict[str, Any], minimum: int) -> None:
-    """Primary: a count below `minimum` (and a numerator whose complement is) is hidden.
-    Secondary: where a single hidden cell could be recovered from the total, the next smallest
-    one is hidden too."""
-    for cell in [*cells, total]:
-        n, d = cell["numerator"], cell["denominator"]
-        hidden: set[str] = set()
-        if d < minimum:
-            hidden |= {"numerator", "denominator"}
-        elif n < minimum or d - n < minimum:
-            hidden.add("numerator")
-        cell["suppressed"] = sorted(hidden)
-    for field in ("numerator", "denominator"):
-        if field in total["suppressed"]:
-            continue
-        hidden_cells = [c for c in cells if field in c["suppressed"]]
-        shown = [c for c in cells if field not in c["suppressed"]]
-        if len(hidden_cells) == 1 and shown:
-            smallest = min(shown, key=lambda c: c[field])
-            smallest["suppressed"] = sorted({*smallest["suppressed"], field})
-            if field == "denominator":
-                smallest["suppressed"] = sorted({*smallest["suppressed"], "numerator"})
-
-
-def _finish(cell: dict[str, Any], definition: Definition, z: float) -> dict[str, Any]:
-    n, d = cell["numerator"], cell["denominator"]
-    rate = n / d if d else None
-    interval = wilson(n, d, z)
-    hidden = "numerator" in cell["suppressed"]
-    scaled = round(rate * definition.per, 2) if rate is not None else None
-    cell.update(
-        rate=None if hidden or rate is None else round(rate, 6),
-        value=None if hidden else scaled,
-        ci_low=None if hidden or interval is None else round(interval[0] * definition.per, 2),
-        ci_high=None if hidden or interval is None else round(interval[1] * definition.per, 2),
-        meets_target=(
-            None
-            if hidden or scaled is None or definition.target is None
-            else definition.target.met(scaled)
-        ),
-    )
-    for field in cell["suppressed"]:
-        cell[field] = None
-    return cell
-
-
 def _jit_off(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # The planner's cost estimates of these aggregates over a city trigger JIT compilation,
         # which costs more than the query itself at this size; it is off for this transaction.
         session.execute(text("SET LOCAL jit = off"))
+
+
+def _key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row["district_code"], row["institution_id"], row["month"])
 
 
 def _merge(*parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -235,9 +177,13 @@ def compute_many(
     """Several indicators' tables for one period, by code: the snapshots of closed periods
     read in one statement for them all, and one live statement per indicator for what no
     snapshot covers (see backend/indicators/snapshots.py)."""
-    _jit_off(session)
-    plans = snapshots.plan(session, definitions, since=since, until=until, today=today)
-    stored = snapshots.read(session, plans, since=since, until=until, by=by, districts=districts)
+    plans, stored = reads.read(
+        session, definitions, since=since, until=until, today=today, by=by, districts=districts
+    )
+    if any(p.live is not None for p in plans.values()):
+        # Only the live statements need it: the cells' read is far below JIT's cost threshold.
+        _jit_off(session)
+    rules = tables.rules(locale, min_cell)
     out = {}
     for definition in definitions:
         chosen = plans[definition.code]
@@ -249,7 +195,7 @@ def compute_many(
                 for r in session.execute(_statement(definition, period, by, districts))
             ]
             raw = _merge(raw, live)
-        table = _table(definition, raw, by, locale, min_cell)
+        table = tables.build(definition, raw, by, rules)
         out[definition.code] = {**table, "as_of": chosen.as_of}
     return out
 
@@ -316,74 +262,3 @@ def snapshot_months(
     period = populations.Period(periods[0][0], periods[-1][1], today, offset_minutes)
     statement = _statement(definition, period, snapshots.grain(definition), None)
     return snapshots.take(session, definition, statement, periods=periods)
-
-
-def _table(
-    definition: Definition,
-    raw: list[dict[str, Any]],
-    by: tuple[str, ...],
-    locale: str,
-    min_cell: int | None,
-) -> dict[str, Any]:
-    rules = policy()
-    names = {d["code"]: d["name"].get(locale) or d["name"]["zh_CN"] for d in rules["districts"]}
-    if "category" in by:
-        births = {_key(r): r["denominator"] for r in raw if r["category"] == ALL}
-        overall = {_key(r): r["numerator"] for r in raw if r["category"] == ALL}
-        counted = {(*_key(r), r["category"]): r["numerator"] for r in raw if r["category"] != ALL}
-        cats = categories()
-        raw = [
-            {
-                "district_code": k[0],
-                "institution_id": k[1],
-                "institution_name": next(
-                    (r["institution_name"] for r in raw if _key(r) == k), None
-                ),
-                "month": k[2],
-                "category": c.code,
-                "numerator": counted.get((*k, c.code), 0),
-                "denominator": d,
-            }
-            for k, d in sorted(births.items(), key=lambda kv: tuple(str(x) for x in kv[0]))
-            for c in (*cats.items, cats.other)
-        ]
-        total_n, total_d = sum(overall.values()), sum(births.values())
-    else:
-        raw = [r for r in raw if r["denominator"] or r["numerator"]]
-        total_n = sum(r["numerator"] for r in raw)
-        total_d = sum(r["denominator"] for r in raw)
-    cells = []
-    for r in sorted(
-        raw,
-        key=lambda r: tuple(
-            str(r[k] or "") for k in ("district_code", "institution_name", "month", "category")
-        ),
-    ):
-        cells.append(
-            {
-                "district_code": r["district_code"],
-                "district_name": names.get(r["district_code"]) if r["district_code"] else None,
-                "institution_id": r["institution_id"],
-                "institution_name": r["institution_name"],
-                "month": r["month"],
-                "category": r["category"],
-                "numerator": int(r["numerator"]),
-                "denominator": int(r["denominator"]),
-            }
-        )
-    total = {
-        "district_code": None,
-        "district_name": None,
-        "institution_id": None,
-        "institution_name": None,
-        "month": None,
-        "category": None,
-        "numerator": total_n,
-        "denominator": total_d,
-    }
-    _suppress(cells, total, int(rules["min_cell"]) if min_cell is None else min_cell)
-    z = float(rules["confidence_z"])
-    return {
-        "rows": [_finish(c, definition, z) for c in cells],
-        "total": _finish(total, definition, z),
-    }
