@@ -1,19 +1,18 @@
 """Hot read endpoints vs. a bare route on the same gunicorn server, in the same run.
 
-    .venv/bin/python bench/api.py [--seconds 5] [--connections 16] [--workers 2] [--threads 4]
+    .venv/bin/python bench/api.py [--seconds 5] [--connections 16] [--workers 2] [--threads 1]
                                   [--port 8300] [--database-url URL]
 
 Creates a throw-away PostgreSQL database (SQLite when none answers), seeds the demo family
-(`flask seed-demo`: a two-year-old, a pregnancy at 20 weeks, the lessons of content/lessons)
-and 40 inbox messages, gathers the planner's statistics (`ANALYZE`, as autovacuum does on a
-live database), and serves bench/bench_app.py (the real app plus `/bench/bare`, which
-returns {"ok": true}) with gunicorn as `make serve` runs it: `--workers` processes of `--threads`
-threads each (`--threads 1`: sync workers). Two more processes drive the load over `--connections`
-connections for `--seconds` per route. It prints requests/s, the ratio to the bare route
-(target >= 0.3x for GET /me and /me/schedule), p50/p99 latency, the body size, and the SQL
-statements per request (counted in-process, constant in her history size: see
-tests/test_hot_endpoints.py). A poll that sends back the ETag (answered 304) and a gzip
-request are measured too.
+(`flask seed-demo`: a two-year-old, a pregnancy at 20 weeks, the lessons of content/lessons) and
+40 inbox messages, gathers the planner's statistics (`ANALYZE`, as autovacuum does on a live
+database), and serves bench/bench_app.py (the real app plus `/bench/bare`, which returns {"ok":
+true}) with gunicorn: `--workers` sync workers, or with `--threads` above 1 threaded workers as
+`make serve` runs them (4 threads). Two more processes drive the load over `--connections`
+connections for `--seconds` per route. It prints requests/s, the ratio to the bare route (target
+>= 0.3x for GET /me and /me/schedule), p50/p99 latency, the body size, and the SQL statements
+per request (counted in-process, constant in her history size: see tests/test_hot_endpoints.py).
+A poll that sends back the ETag (answered 304) and a gzip request are measured too.
 """
 
 from __future__ import annotations
@@ -212,7 +211,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="per worker, as make serve")
+    parser.add_argument("--threads", type=int, default=1, help="per worker (make serve: 4)")
     parser.add_argument("--port", type=int, default=8300)
     parser.add_argument("--database-url")
     args = parser.parse_args()
