@@ -1,4 +1,4 @@
-"""The schedule sync vs. a raw bulk insert of the same step rows, in the same run.
+"""The schedule sync vs. a raw bulk insert of the rows it writes, in the same run.
 
     .venv/bin/python bench/schedule.py [--enrolments 200] [--database-url URL]
 
@@ -10,8 +10,12 @@ is planned yet), then:
      (the floor: what the database needs to store them);
 and prints the times, their ratios to the floor (target ≤ 3×) and the queries per sync (target:
 constant in N). The sync runs twice: one subject at a time (the API path, one flush each) and in
-batches of 200 (`flask care resync`), with the reminder planning that listens to it muted; a
-last line adds that planning back (it writes the reminder rows of every step too).
+batches of 200 (`flask care resync`), with the reminder planning that listens to it muted; two
+more lines add that planning back (it writes the reminder rows of every step too), one subject at
+a time and in batches. Two floors, both one Core executemany per table:
+  - "steps only": the step rows of the muted sync (what the first lines write);
+  - "the same rows": the step rows AND the reminder rows the planning path wrote (captured from
+    it), i.e. what sync + planning writes. The paths with planning are given against both.
 By default it uses PostgreSQL at 127.0.0.1:5432 when one answers (a throw-away database), else
 SQLite.
 """
@@ -25,6 +29,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import delete, event, func, insert, select
@@ -145,32 +150,77 @@ def run(url: str, n: int) -> None:
         # 4. the API path with the reminders planned from each new schedule
         session.execute(delete(CareStep))
         session.commit()
+        planned_counts: list[int] = []
         started = time.perf_counter()
         for pregnancy in pregnancies:
+            current[0] = 0
             service.sync_pregnancy(session, pregnancy=pregnancy, protocols=protocols, default_tz=tz)
+            planned_counts.append(current[0])
         session.commit()
         with_reminders_seconds = time.perf_counter() - started
         reminders = session.scalar(select(func.count()).select_from(Reminder))
+        step_rows = _rows(session, CareStep)
+        reminder_rows = _rows(session, Reminder)
 
-    print(f"database: {engine.dialect.name}; {n} enrolments, {len(rows)} step rows")
-    print(f"{'path':<36}{'ms':>9}{'x floor':>9}")
-    print(f"{'raw bulk insert of the rows (floor)':<36}{raw_seconds * 1e3:>9.1f}{1:>9.2f}")
+        # 5. in batches with the reminders planned, as `flask care resync` does
+        _clear(session)
+        started = time.perf_counter()
+        current[0] = 0
+        for i in range(0, len(pregnancies), BATCH):
+            subjects = [service.pregnancy_subject(p) for p in pregnancies[i : i + BATCH]]
+            service.sync_many(session, subjects=subjects, protocols=protocols, default_tz=tz)
+            session.commit()
+        batch_reminders_seconds = time.perf_counter() - started
+        batch_planned_queries = current[0]
+
+        # 6. the floor of the same rows: the steps and reminders the planning path wrote
+        _clear(session)
+        started = time.perf_counter()
+        session.execute(insert(CareStep), step_rows)
+        session.execute(insert(Reminder), reminder_rows)
+        session.commit()
+        same_rows_seconds = time.perf_counter() - started
+
     print(
-        f"{'sync, batches of ' + str(BATCH) + ' (resync)':<36}{batch_seconds * 1e3:>9.1f}"
-        f"{batch_seconds / raw_seconds:>9.2f}"
+        f"database: {engine.dialect.name}; {n} enrolments, {len(rows)} step rows, "
+        f"{reminders} reminder rows"
     )
+    print(f"{'path':<40}{'ms':>9}{'x floor':>9}{'x same rows':>13}")
+
+    def line(label: str, seconds: float, same: bool = False) -> None:
+        against_same = f"{seconds / same_rows_seconds:>13.2f}" if same else ""
+        print(f"{label:<40}{seconds * 1e3:>9.1f}{seconds / raw_seconds:>9.2f}{against_same}")
+
+    line("floor: steps only (executemany)", raw_seconds)
+    line("floor: the same rows (steps+reminders)", same_rows_seconds, same=True)
+    line(f"sync, batches of {BATCH} (resync)", batch_seconds)
+    line("sync, one subject at a time (API)", single_seconds)
+    line(f"sync + planning, batches of {BATCH}", batch_reminders_seconds, same=True)
+    line("sync + reminder planning (API)", with_reminders_seconds, same=True)
     print(
-        f"{'sync, one subject at a time (API)':<36}{single_seconds * 1e3:>9.1f}"
-        f"{single_seconds / raw_seconds:>9.2f}"
-    )
-    print(
-        f"{'sync + reminder planning (API)':<36}{with_reminders_seconds * 1e3:>9.1f}"
-        f"{with_reminders_seconds / raw_seconds:>9.2f}  (+{reminders} reminder rows)"
+        "x floor: against the steps-only floor; x same rows: against the floor of the steps "
+        "and reminders that sync + planning writes"
     )
     print(
         f"queries per single sync: min {min(counts)}, median {statistics.median(counts)}, "
         f"max {max(counts)} (constant in N); batched: {batch_queries} for {n} subjects"
     )
+    print(
+        f"with planning: min {min(planned_counts)}, median {statistics.median(planned_counts)}, "
+        f"max {max(planned_counts)}; batched: {batch_planned_queries} for {n} subjects"
+    )
+
+
+def _rows(session: Any, model: Any) -> list[dict[str, Any]]:
+    """Every row of a table as plain values, for the floor's executemany."""
+    columns = [c.key for c in model.__table__.columns]
+    return [{k: getattr(row, k) for k in columns} for row in session.scalars(select(model))]
+
+
+def _clear(session: Any) -> None:
+    session.execute(delete(Reminder))
+    session.execute(delete(CareStep))
+    session.commit()
 
 
 if __name__ == "__main__":
