@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, not_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, not_, null, or_, select, union_all, update
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -69,39 +70,65 @@ Key = tuple[uuid.UUID, str, uuid.UUID, str]
 OPEN_STATES = (ReminderStatus.PENDING, ReminderStatus.CANCELLED)
 
 
+class InScope(NamedTuple):
+    """A stored reminder within a planning scope: what deciding its fate needs."""
+
+    id: uuid.UUID
+    key: Key
+    status: str
+    fire_at: dt.datetime
+
+
+def _read_scope(session: Session, scope: Any) -> list[InScope]:
+    """The reminders within `scope` (a where clause), as plain columns."""
+    return [
+        InScope(
+            row.id,
+            (row.recipient_id, row.source_type, row.source_id, row.occurrence),
+            row.status,
+            row.fire_at,
+        )
+        for row in session.execute(
+            select(
+                Reminder.id,
+                Reminder.recipient_id,
+                Reminder.source_type,
+                Reminder.source_id,
+                Reminder.occurrence,
+                Reminder.status,
+                Reminder.fire_at,
+            ).where(scope)
+        )
+    ]
+
+
 def _apply_plan(
     session: Session,
     *,
     wanted: dict[Key, Wanted],
-    scope: Any,
+    scope: Any = None,
+    in_scope: Sequence[InScope] | None = None,
     now: dt.datetime,
     report: PlanReport,
     late: Collection[Key] = (),
 ) -> None:
-    """Insert, move, revive and cancel reminders within `scope` (a where clause).
+    """Insert, move, revive and cancel reminders within `scope` (a where clause), or among
+    `in_scope` (every reminder of the scope, read by the caller).
 
     `late` holds the keys that would be wanted but for their age: a pending reminder with such a
     key is left as it is, for the dispatcher to send late (its still-needed check decides), and
     none is inserted for them. The rows in scope are read as plain columns and changed with one
     statement per kind of change, not as ORM objects (a sync plans dozens per subject).
     """
-    # One read of everything in scope: pending or cancelled rows may change, the others only
-    # say which occurrences already went out (never planned again).
+    if in_scope is None:
+        in_scope = _read_scope(session, scope)
+    # Pending or cancelled rows may change; the others only say which occurrences already went
+    # out (never planned again).
     present: set[Key] = set()
     cancelled: list[uuid.UUID] = []
     moved: list[dict[str, Any]] = []
-    for row in session.execute(
-        select(
-            Reminder.id,
-            Reminder.recipient_id,
-            Reminder.source_type,
-            Reminder.source_id,
-            Reminder.occurrence,
-            Reminder.status,
-            Reminder.fire_at,
-        ).where(scope)
-    ):
-        key = (row.recipient_id, row.source_type, row.source_id, row.occurrence)
+    for row in in_scope:
+        key = row.key
         present.add(key)
         if row.status not in OPEN_STATES:
             continue
@@ -200,16 +227,51 @@ def _subjects_clause(session: Session, subjects: Collection[tuple[str, uuid.UUID
     )
 
 
-def _step_people(
+People = dict[uuid.UUID, tuple[ZoneInfo, Preferences]]
+
+
+def _nothing(column: Any) -> Any:
+    """A typed NULL standing for `column` in the other half of a UNION ALL."""
+    return cast_(null(), column.type).label(column.key)
+
+
+# The two halves of `_read_for_steps`, each with typed NULLs for the other's columns (built once).
+_PEOPLE_COLUMNS = (
+    User.timezone,
+    ReminderPreference.user_id.label("has_preferences"),
+    ReminderPreference.channels,
+    ReminderPreference.quiet_start,
+    ReminderPreference.quiet_end,
+    ReminderPreference.send_time,
+    ReminderPreference.opted_out,
+    CareStep.id.label("step_id"),
+    CareStep.code,
+    CareStep.opens_on,
+    CareStep.due_on,
+    CareStep.closes_on,
+)
+_REMINDER_COLUMNS = (
+    Reminder.id.label("reminder_id"),
+    Reminder.source_id,
+    Reminder.occurrence,
+    Reminder.status,
+    Reminder.fire_at,
+)
+_NO_PEOPLE = tuple(map(_nothing, _PEOPLE_COLUMNS))
+_NO_REMINDER = tuple(map(_nothing, _REMINDER_COLUMNS))
+
+
+def _read_for_steps(
     session: Session,
     person_ids: Collection[uuid.UUID],
     *,
     rules: Rules,
     default_tz: str,
     skip: Collection[tuple[str, uuid.UUID]],
-) -> tuple[dict[uuid.UUID, tuple[ZoneInfo, Preferences]], list[StepFacts]]:
-    """Each person's zone and preferences, and her pending steps still to remind outside the
-    `skip` subjects (those the caller holds), in one query of plain columns."""
+) -> tuple[People, list[StepFacts], list[InScope]]:
+    """Each person's zone and preferences, her pending steps to remind outside the `skip`
+    subjects (those the caller holds), and her step reminders: ONE statement, a UNION ALL of
+    the two shapes (after a sync, planning's cost is mostly its round trips)."""
     pref = ReminderPreference
     on_step = and_(
         CareStep.person_id == User.id,
@@ -218,41 +280,37 @@ def _step_people(
     )
     if skip:
         on_step = and_(on_step, not_(_subjects_clause(session, skip)))
-    query = (
-        select(
-            User.id,
-            User.timezone,
-            pref.user_id.label("has_preferences"),
-            pref.channels,
-            pref.quiet_start,
-            pref.quiet_end,
-            pref.send_time,
-            pref.opted_out,
-            CareStep.id.label("step_id"),
-            CareStep.code,
-            CareStep.opens_on,
-            CareStep.due_on,
-            CareStep.closes_on,
-        )
+    people_part = (
+        select(User.id.label("person_id"), *_PEOPLE_COLUMNS, *_NO_REMINDER)
         .outerjoin(pref, pref.user_id == User.id)
         .outerjoin(CareStep, on_step)
         .where(bulk.in_(session, User.id, person_ids))
     )
-    people: dict[uuid.UUID, tuple[ZoneInfo, Preferences]] = {}
+    reminders_part = select(Reminder.recipient_id, *_NO_PEOPLE, *_REMINDER_COLUMNS).where(
+        bulk.in_(session, Reminder.recipient_id, person_ids), Reminder.source_type == "care_step"
+    )
+    people: People = {}
     steps: list[StepFacts] = []
-    for row in session.execute(query):
-        if row.id not in people:
+    in_scope: list[InScope] = []
+    row: Any
+    for row in session.execute(union_all(people_part, reminders_part)):
+        if row.reminder_id is not None:
+            key = (row.person_id, "care_step", row.source_id, row.occurrence)
+            in_scope.append(InScope(row.reminder_id, key, row.status, row.fire_at))
+            continue
+        if row.person_id not in people:
             stored = None
             if row.has_preferences is not None:
                 stored = StoredPreferences(
                     row.channels, row.quiet_start, row.quiet_end, row.send_time, row.opted_out
                 )
-            people[row.id] = (clock.zone(row.timezone, default_tz), preferences_of(stored, rules))
+            zone = clock.zone(row.timezone, default_tz)
+            people[row.person_id] = (zone, preferences_of(stored, rules))
         if row.step_id is not None:
             steps.append(
                 StepFacts(
                     row.step_id,
-                    row.id,
+                    row.person_id,
                     row.code,
                     row.opens_on,
                     row.due_on,
@@ -261,7 +319,7 @@ def _step_people(
                     False,
                 )
             )
-    return people, steps
+    return people, steps, in_scope
 
 
 def plan_steps(
@@ -274,17 +332,18 @@ def plan_steps(
     now: dt.datetime | None = None,
     synced: SyncedSteps | None = None,
 ) -> PlanReport:
-    """(Re-)plan the care-step reminders of these people (a fixed number of queries).
+    """(Re-)plan the care-step reminders of these people: one read, one insert, and one
+    statement each for the cancels and the moves when there are any.
 
     `synced` (from a sync's signal) holds every step of the subjects it synced, as flushed:
     those are taken from it and not read back; her steps in other subjects are read with her
-    preferences. The reminders planned are the same either way.
+    preferences and reminders. The reminders planned are the same either way.
     """
     now = now or utcnow()
     report = PlanReport()
     if not person_ids:
         return report
-    people, steps = _step_people(
+    people, steps, in_scope = _read_for_steps(
         session,
         person_ids,
         rules=rules,
@@ -326,10 +385,7 @@ def plan_steps(
                 late.add(key)
                 continue
             wanted[key] = Wanted(kind, when, {"code": step.code, "day": day.isoformat()})
-    scope = and_(
-        bulk.in_(session, Reminder.recipient_id, person_ids), Reminder.source_type == "care_step"
-    )
-    _apply_plan(session, wanted=wanted, scope=scope, now=now, report=report, late=late)
+    _apply_plan(session, wanted=wanted, in_scope=in_scope, now=now, report=report, late=late)
     return report
 
 
