@@ -221,7 +221,7 @@ def _subjects_clause(session: Session, subjects: Collection[tuple[str, uuid.UUID
         by_kind.setdefault(kind, []).append(subject_id)
     return or_(
         *(
-            and_(CareStep.subject_kind == kind, bulk.in_(session, CareStep.subject_id, ids))
+            and_(CareStep.subject_kind == kind, CareStep.subject_id.in_(ids))
             for kind, ids in by_kind.items()
         )
     )
@@ -235,8 +235,8 @@ def _nothing(column: Any) -> Any:
     return cast_(null(), column.type).label(column.key)
 
 
-# The two halves of `_read_for_steps`, each with typed NULLs for the other's columns (built once).
-_PEOPLE_COLUMNS = (
+# The three parts of `_read_for_steps`, each with typed NULLs for the others' columns.
+_PERSON_COLUMNS = (
     User.timezone,
     ReminderPreference.user_id.label("has_preferences"),
     ReminderPreference.channels,
@@ -244,6 +244,8 @@ _PEOPLE_COLUMNS = (
     ReminderPreference.quiet_end,
     ReminderPreference.send_time,
     ReminderPreference.opted_out,
+)
+_STEP_COLUMNS = (
     CareStep.id.label("step_id"),
     CareStep.code,
     CareStep.opens_on,
@@ -257,7 +259,8 @@ _REMINDER_COLUMNS = (
     Reminder.status,
     Reminder.fire_at,
 )
-_NO_PEOPLE = tuple(map(_nothing, _PEOPLE_COLUMNS))
+_NO_PERSON = tuple(map(_nothing, _PERSON_COLUMNS))
+_NO_STEP = tuple(map(_nothing, _STEP_COLUMNS))
 _NO_REMINDER = tuple(map(_nothing, _REMINDER_COLUMNS))
 
 
@@ -271,42 +274,32 @@ def _read_for_steps(
 ) -> tuple[People, list[StepFacts], list[InScope]]:
     """Each person's zone and preferences, her pending steps to remind outside the `skip`
     subjects (those the caller holds), and her step reminders: ONE statement, a UNION ALL of
-    the two shapes (after a sync, planning's cost is mostly its round trips)."""
-    pref = ReminderPreference
-    on_step = and_(
-        CareStep.person_id == User.id,
+    three parts (after a sync, planning's cost is mostly its round trips). Each part is driven
+    by her ids on an index (no join to the steps), so even a generic plan reads only hers."""
+    people_part = (
+        select(User.id.label("person_id"), *_PERSON_COLUMNS, *_NO_STEP, *_NO_REMINDER)
+        .outerjoin(ReminderPreference, ReminderPreference.user_id == User.id)
+        .where(User.id.in_(person_ids))
+    )
+    steps_part = select(CareStep.person_id, *_NO_PERSON, *_STEP_COLUMNS, *_NO_REMINDER).where(
+        CareStep.person_id.in_(person_ids),
         CareStep.state == StepState.PENDING,
         CareStep.closed_before_enrolment.is_(False),
     )
     if skip:
-        on_step = and_(on_step, not_(_subjects_clause(session, skip)))
-    people_part = (
-        select(User.id.label("person_id"), *_PEOPLE_COLUMNS, *_NO_REMINDER)
-        .outerjoin(pref, pref.user_id == User.id)
-        .outerjoin(CareStep, on_step)
-        .where(bulk.in_(session, User.id, person_ids))
-    )
-    reminders_part = select(Reminder.recipient_id, *_NO_PEOPLE, *_REMINDER_COLUMNS).where(
-        bulk.in_(session, Reminder.recipient_id, person_ids), Reminder.source_type == "care_step"
-    )
+        steps_part = steps_part.where(not_(_subjects_clause(session, skip)))
+    reminders_part = select(
+        Reminder.recipient_id, *_NO_PERSON, *_NO_STEP, *_REMINDER_COLUMNS
+    ).where(Reminder.recipient_id.in_(person_ids), Reminder.source_type == "care_step")
     people: People = {}
     steps: list[StepFacts] = []
     in_scope: list[InScope] = []
     row: Any
-    for row in session.execute(union_all(people_part, reminders_part)):
+    for row in session.execute(union_all(people_part, steps_part, reminders_part)):
         if row.reminder_id is not None:
             key = (row.person_id, "care_step", row.source_id, row.occurrence)
             in_scope.append(InScope(row.reminder_id, key, row.status, row.fire_at))
-            continue
-        if row.person_id not in people:
-            stored = None
-            if row.has_preferences is not None:
-                stored = StoredPreferences(
-                    row.channels, row.quiet_start, row.quiet_end, row.send_time, row.opted_out
-                )
-            zone = clock.zone(row.timezone, default_tz)
-            people[row.person_id] = (zone, preferences_of(stored, rules))
-        if row.step_id is not None:
+        elif row.step_id is not None:
             steps.append(
                 StepFacts(
                     row.step_id,
@@ -319,6 +312,14 @@ def _read_for_steps(
                     False,
                 )
             )
+        else:
+            stored = None
+            if row.has_preferences is not None:
+                stored = StoredPreferences(
+                    row.channels, row.quiet_start, row.quiet_end, row.send_time, row.opted_out
+                )
+            zone = clock.zone(row.timezone, default_tz)
+            people[row.person_id] = (zone, preferences_of(stored, rules))
     return people, steps, in_scope
 
 
