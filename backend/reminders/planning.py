@@ -215,7 +215,7 @@ def _people(
     return users, prefs
 
 
-def _subjects_clause(session: Session, subjects: Collection[tuple[str, uuid.UUID]]) -> Any:
+def _subjects_clause(subjects: Collection[tuple[str, uuid.UUID]]) -> Any:
     by_kind: dict[str, list[uuid.UUID]] = {}
     for kind, subject_id in subjects:
         by_kind.setdefault(kind, []).append(subject_id)
@@ -231,7 +231,7 @@ People = dict[uuid.UUID, tuple[ZoneInfo, Preferences]]
 
 
 def _nothing(column: Any) -> Any:
-    """A typed NULL standing for `column` in the other half of a UNION ALL."""
+    """A typed NULL standing for `column` in the other parts of a UNION ALL."""
     return cast_(null(), column.type).label(column.key)
 
 
@@ -275,7 +275,8 @@ def _read_for_steps(
     """Each person's zone and preferences, her pending steps to remind outside the `skip`
     subjects (those the caller holds), and her step reminders: ONE statement, a UNION ALL of
     three parts (after a sync, planning's cost is mostly its round trips). Each part is driven
-    by her ids on an index (no join to the steps), so even a generic plan reads only hers."""
+    by her ids on an index (no join to the steps), so even a generic plan reads only hers;
+    the ids go as plain `IN`, since a generic plan of `= ANY(array)` guesses their number."""
     people_part = (
         select(User.id.label("person_id"), *_PERSON_COLUMNS, *_NO_STEP, *_NO_REMINDER)
         .outerjoin(ReminderPreference, ReminderPreference.user_id == User.id)
@@ -287,7 +288,7 @@ def _read_for_steps(
         CareStep.closed_before_enrolment.is_(False),
     )
     if skip:
-        steps_part = steps_part.where(not_(_subjects_clause(session, skip)))
+        steps_part = steps_part.where(not_(_subjects_clause(skip)))
     reminders_part = select(
         Reminder.recipient_id, *_NO_PERSON, *_NO_STEP, *_REMINDER_COLUMNS
     ).where(Reminder.recipient_id.in_(person_ids), Reminder.source_type == "care_step")
