@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import NamedTuple
+
 from blinker import Namespace
 
 care_signals = Namespace()
@@ -9,5 +14,27 @@ care_signals = Namespace()
 schedule_changed = care_signals.signal(
     "schedule-changed",
     doc="Steps were added, moved, cancelled or done. kwargs: session, person_ids (the people "
-    "whose handbook holds them).",
+    "whose handbook holds them) and, from a sync, steps (a `SyncedSteps`: what the sync wrote, "
+    "so that listeners need not read it back).",
 )
+
+
+class StepFacts(NamedTuple):
+    """A stored step as it stands after a sync (the columns reminder planning reads)."""
+
+    id: uuid.UUID
+    person_id: uuid.UUID
+    code: str
+    opens_on: dt.date
+    due_on: dt.date
+    closes_on: dt.date
+    state: str
+    closed_before_enrolment: bool
+
+
+@dataclass(frozen=True)
+class SyncedSteps:
+    """Every step of the synced subjects, as flushed: the subjects are (kind, id) pairs."""
+
+    subjects: frozenset[tuple[str, uuid.UUID]]
+    steps: tuple[StepFacts, ...]

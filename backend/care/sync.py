@@ -128,9 +128,49 @@ def sync_many(
         bulk.insert_rows(session, CareStep, new_rows)
     if report.changed:
         signals.schedule_changed.send(
-            None, session=session, person_ids={s.person.id for s in subjects}
+            None,
+            session=session,
+            person_ids={s.person.id for s in subjects},
+            steps=_synced(subjects, pre.steps, new_rows),
         )
     return report
+
+
+def _synced(
+    subjects: Sequence[Subject],
+    stored: Mapping[tuple[str, uuid.UUID], Sequence[CareStep]],
+    new_rows: Sequence[Mapping[str, Any]],
+) -> signals.SyncedSteps:
+    """The subjects' steps as just flushed, so that planning does not read them back."""
+    keys = list(dict.fromkeys((s.kind, s.id) for s in subjects))
+    facts = [
+        signals.StepFacts(
+            s.id,
+            s.person_id,
+            s.code,
+            s.opens_on,
+            s.due_on,
+            s.closes_on,
+            s.state,
+            s.closed_before_enrolment,
+        )
+        for key in keys
+        for s in stored[key]
+    ]
+    facts += [
+        signals.StepFacts(
+            r["id"],
+            r["person_id"],
+            r["code"],
+            r["opens_on"],
+            r["due_on"],
+            r["closes_on"],
+            r["state"],
+            r["closed_before_enrolment"],
+        )
+        for r in new_rows
+    ]
+    return signals.SyncedSteps(frozenset(keys), tuple(facts))
 
 
 def _new_row(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -61,7 +61,17 @@ class Preferences:
     opted_out: list[str]
 
 
-def preferences_of(row: ReminderPreference | None, rules: Rules) -> Preferences:
+class StoredPreferences(NamedTuple):
+    """The columns of a stored `ReminderPreference`, read without the ORM (planning)."""
+
+    channels: list[str]
+    quiet_start: dt.time
+    quiet_end: dt.time
+    send_time: dt.time
+    opted_out: list[str]
+
+
+def preferences_of(row: ReminderPreference | StoredPreferences | None, rules: Rules) -> Preferences:
     """Stored preferences or the defaults of content/reminders.yaml."""
     if row is None:
         return Preferences(

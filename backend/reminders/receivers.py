@@ -24,10 +24,13 @@ def connect() -> None:
         signal.connect(receiver)
 
 
-def on_schedule_changed(_sender: Any, *, session: Any, person_ids: Any, **_: Any) -> None:
+def on_schedule_changed(
+    _sender: Any, *, session: Any, person_ids: Any, steps: Any = None, **_: Any
+) -> None:
     planning.plan_steps(
         session,
         person_ids=set(person_ids),
+        synced=steps,  # a sync's steps: planning need not read them back
         protocols=current_app.extensions["care.protocols"],
         rules=rules.load(),
         default_tz=current_app.config["DEFAULT_TIMEZONE"],

@@ -6,13 +6,14 @@ import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from backend.auth.models import Registration, Role, User
-from backend.care.models import CareStep
+from backend.care.models import CareStep, StepState
+from backend.care.signals import StepFacts, SyncedSteps
 from backend.regimens import service as regimen_service
 from backend.reminders import planning, rules
-from backend.reminders.models import Reminder, ReminderStatus
+from backend.reminders.models import Reminder, ReminderPreference, ReminderStatus
 from backend.reminders.preferences import after_quiet_hours
 from tests.conftest import PASSWORD, SHANGHAI, TODAY
 
@@ -226,3 +227,121 @@ def test_the_hourly_regimen_planner_leaves_late_reminders_to_the_dispatcher(
     plan_hourly()
     assert db.get(Reminder, planned[after.isoformat()]).status == ReminderStatus.CANCELLED
     assert db.get(Reminder, planned[tomorrow.isoformat()]).status == ReminderStatus.PENDING
+
+
+def _planned(db, user_id) -> set[tuple]:
+    """Her care-step reminders as planning leaves them (ids aside)."""
+    return {
+        (r.source_id, r.occurrence, r.kind, r.fire_at, r.status, tuple(sorted(r.params.items())))
+        for r in db.scalars(
+            select(Reminder).where(
+                Reminder.recipient_id == user_id, Reminder.source_type == "care_step"
+            )
+        )
+    }
+
+
+def test_planning_from_a_syncs_steps_equals_planning_from_a_re_read(
+    app, make_citizen, db, count_queries
+):
+    """The rule: planning handed the steps a sync just wrote (the signal's `steps`) plans the
+    same reminders as planning that reads every step back; her other subjects' steps are read
+    with her preferences and reminders, in one statement either way."""
+    api, uid, _ = make_citizen()
+    user_id = uuid.UUID(uid)
+    preg = _pregnancy(api, 60)
+    born = (TODAY - dt.timedelta(days=40)).isoformat()
+    assert api.post("me/children", {"sex": "female", "birth_date": born}).status_code == 201
+    r = api.put(
+        "me/reminder-preferences",
+        {"opted_out": ["step_nudge"], "send_time": "22:30", "quiet_start": "22:00"},
+    )
+    assert r.status_code == 200, r.json
+    pregnancy_steps = db.scalars(
+        select(CareStep).where(CareStep.subject_id == uuid.UUID(preg["id"]))
+    ).all()
+    synced = SyncedSteps(
+        frozenset({("pregnancy", uuid.UUID(preg["id"]))}),
+        tuple(
+            StepFacts(
+                s.id,
+                s.person_id,
+                s.code,
+                s.opens_on,
+                s.due_on,
+                s.closes_on,
+                s.state,
+                s.closed_before_enrolment,
+            )
+            for s in pregnancy_steps
+        ),
+    )
+    assert {s.state for s in synced.steps} >= {StepState.PENDING}
+
+    def plan(**kwargs) -> set[tuple]:
+        db.execute(delete(Reminder).where(Reminder.recipient_id == user_id))
+        with count_queries() as statements:
+            planning.plan_steps(
+                db,
+                person_ids={user_id},
+                protocols=app.extensions["care.protocols"],
+                rules=rules.load(),
+                default_tz="Asia/Shanghai",
+                **kwargs,
+            )
+        # one read (her preferences, other steps and reminders), one insert
+        assert len(statements) == 2, statements
+        return _planned(db, user_id)
+
+    from_signal, re_read = plan(synced=synced), plan()
+    assert from_signal == re_read
+    sources = {source for source, *_ in re_read}
+    assert sources & {s.id for s in pregnancy_steps}
+    assert sources - {s.id for s in pregnancy_steps}  # the child's steps too
+    assert all(kind != "step_nudge" for _, _, kind, *_ in re_read)
+
+
+def test_replanning_cancels_revives_and_keeps_what_went_out(app, make_citizen, db):
+    """Cancelled rows come back (same row, not a new one), a delivered occurrence is never
+    planned again, and reminders the session already holds are read again after the change."""
+    api, uid, _ = make_citizen()
+    user_id = uuid.UUID(uid)
+    _pregnancy(api, 60)
+    nudges = [r for r in _reminders(db, uid) if r.kind == "step_nudge"]
+    assert len(nudges) >= 2
+    sent, held = nudges[0], nudges[1]
+    sent.status = ReminderStatus.DELIVERED
+    db.commit()
+
+    def replan(opted_out: list[str]) -> planning.PlanReport:
+        prefs = db.get(ReminderPreference, user_id) or ReminderPreference(
+            user_id=user_id,
+            channels=["inbox"],
+            quiet_start=dt.time(21),
+            quiet_end=dt.time(8),
+            send_time=dt.time(9),
+        )
+        prefs.opted_out = opted_out
+        db.add(prefs)
+        db.flush()
+        return planning.plan_steps(
+            db,
+            person_ids={user_id},
+            protocols=app.extensions["care.protocols"],
+            rules=rules.load(),
+            default_tz="Asia/Shanghai",
+        )
+
+    assert held.status == ReminderStatus.PENDING  # loaded in this session
+    report = replan(["step_nudge"])
+    assert report.cancelled == len(nudges) - 1 and report.added == 0
+    assert held.status == ReminderStatus.CANCELLED
+    report = replan([])
+    assert report.moved == len(nudges) - 1 and report.added == 0
+    assert held.status == ReminderStatus.PENDING
+    assert db.get(Reminder, sent.id).status == ReminderStatus.DELIVERED
+    keys = [
+        (r.source_id, r.occurrence)
+        for r in db.scalars(select(Reminder).where(Reminder.recipient_id == user_id))
+    ]
+    assert len(keys) == len(set(keys))
