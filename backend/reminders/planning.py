@@ -141,7 +141,11 @@ def _apply_plan(
     if cancelled:
         session.execute(
             update(Reminder)
-            .where(bulk.in_(session, Reminder.id, cancelled))
+            # Still pending: a dispatcher may have sent it since it was read (it holds the row
+            # while it does; this then skips it rather than cancel what went out).
+            .where(
+                bulk.in_(session, Reminder.id, cancelled), Reminder.status == ReminderStatus.PENDING
+            )
             .values(status=ReminderStatus.CANCELLED, updated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -180,6 +184,8 @@ _table = cast(Table, Reminder.__table__)
 _MOVE = (
     update(_table)
     .where(_table.c.id == bindparam("b_id", type_=_table.c.id.type))
+    # Not one sent since it was read (two equalities: an IN list cannot go in an executemany).
+    .where(or_(*(_table.c.status == state for state in OPEN_STATES)))
     .values(
         status=ReminderStatus.PENDING,
         fire_at=bindparam("b_fire_at", type_=_table.c.fire_at.type),

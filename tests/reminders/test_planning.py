@@ -345,3 +345,28 @@ def test_replanning_cancels_revives_and_keeps_what_went_out(app, make_citizen, d
         for r in db.scalars(select(Reminder).where(Reminder.recipient_id == user_id))
     ]
     assert len(keys) == len(set(keys))
+
+
+def test_a_reminder_sent_after_planning_read_it_is_neither_cancelled_nor_moved(make_citizen, db):
+    """Planning reads her reminders, then cancels or moves them; a dispatcher may send one in
+    between (it holds the row while it does). The write must skip a row no longer pending or
+    cancelled: a reminder that went out stays delivered, whatever planning read before."""
+    api, uid, _ = make_citizen()
+    _pregnancy(api, 60)
+    first, second = [r for r in _reminders(db, uid) if r.kind == "step_nudge"][:2]
+    scope = Reminder.id.in_([first.id, second.id])
+    stale = planning._read_scope(db, scope)  # both read as pending
+    db.execute(
+        Reminder.__table__.update()
+        .where(scope)
+        .values(status=ReminderStatus.DELIVERED)  # sent by a dispatcher meanwhile
+    )
+    keys = {row.id: row.key for row in stale}
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
+    wanted = {keys[second.id]: planning.Wanted("step_nudge", later, {})}  # first: unwanted
+    planning._apply_plan(
+        db, wanted=wanted, in_scope=stale, now=dt.datetime.now(dt.UTC), report=planning.PlanReport()
+    )
+    db.expire_all()
+    assert {db.get(Reminder, r.id).status for r in (first, second)} == {ReminderStatus.DELIVERED}
+    assert db.get(Reminder, second.id).fire_at != later
