@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from blinker import Namespace
 
@@ -30,6 +30,11 @@ class StepFacts(NamedTuple):
     closes_on: dt.date
     state: str
     closed_before_enrolment: bool
+
+    @classmethod
+    def of(cls, step: Any) -> StepFacts:
+        """The facts of a stored step (a CareStep, or a row with these columns)."""
+        return cls(*(getattr(step, name) for name in cls._fields))
 
 
 @dataclass(frozen=True)

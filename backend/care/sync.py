@@ -143,33 +143,8 @@ def _synced(
 ) -> signals.SyncedSteps:
     """The subjects' steps as just flushed, so that planning does not read them back."""
     keys = list(dict.fromkeys((s.kind, s.id) for s in subjects))
-    facts = [
-        signals.StepFacts(
-            s.id,
-            s.person_id,
-            s.code,
-            s.opens_on,
-            s.due_on,
-            s.closes_on,
-            s.state,
-            s.closed_before_enrolment,
-        )
-        for key in keys
-        for s in stored[key]
-    ]
-    facts += [
-        signals.StepFacts(
-            r["id"],
-            r["person_id"],
-            r["code"],
-            r["opens_on"],
-            r["due_on"],
-            r["closes_on"],
-            r["state"],
-            r["closed_before_enrolment"],
-        )
-        for r in new_rows
-    ]
+    facts = [signals.StepFacts.of(s) for key in keys for s in stored[key]]
+    facts += [signals.StepFacts(*(r[name] for name in signals.StepFacts._fields)) for r in new_rows]
     return signals.SyncedSteps(frozenset(keys), tuple(facts))
 
 

@@ -262,19 +262,7 @@ def test_planning_from_a_syncs_steps_equals_planning_from_a_re_read(
     ).all()
     synced = SyncedSteps(
         frozenset({("pregnancy", uuid.UUID(preg["id"]))}),
-        tuple(
-            StepFacts(
-                s.id,
-                s.person_id,
-                s.code,
-                s.opens_on,
-                s.due_on,
-                s.closes_on,
-                s.state,
-                s.closed_before_enrolment,
-            )
-            for s in pregnancy_steps
-        ),
+        tuple(StepFacts.of(s) for s in pregnancy_steps),
     )
     assert {s.state for s in synced.steps} >= {StepState.PENDING}
 
