@@ -130,8 +130,11 @@ def schedule(
     `compact`: rows of COMPACT_COLUMNS instead of CareStep objects, for compact step views."""
     entities: tuple[Any, ...] = COMPACT_COLUMNS if compact else (CareStep,)
     if subject_id is None and not status and since is None and until is None:
-        # What a phone polls: a statement built once (building it cost as much as running it).
-        rows = session.execute(
+        # What a phone polls: a statement built once (building it cost as much as running it);
+        # plain columns run on the session's connection (Core), without the ORM's per-call
+        # set-up, which cost a third of the statement: CareStep objects need the session.
+        run = session.connection().execute if compact else session.execute
+        rows = run(
             _whole_schedule(compact),
             {"person": person.id, "limit": page_size, "offset": (page - 1) * page_size},
         ).all()

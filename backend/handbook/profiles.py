@@ -91,7 +91,8 @@ def _stage_facts() -> Any:
 def life_stages(session: Session, *, person: User, today: dt.date) -> list[stages.LifeStage]:
     """The person's current life stages: her pregnancies and the children she is guardian of
     in one query (one round trip of a GET /me), whatever the number of records."""
-    rows = session.execute(_stage_facts(), {"person": person.id}).all()
+    # Plain columns: run on the session's connection (Core), without the ORM's per-call set-up.
+    rows = session.connection().execute(_stage_facts(), {"person": person.id}).all()
     pregnancies = [
         stages.PregnancyFacts(
             id=row.id,
