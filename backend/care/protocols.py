@@ -6,7 +6,9 @@ module reads, plus the pure helpers that check and interpret a result against it
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -386,18 +388,37 @@ class ProtocolSet:
         return list(seen)
 
     def item(self, code: str, on: dt.date | None = None) -> Item:
-        """The item `code` as in force `on` that day (default: its latest version)."""
+        """The item `code` as in force `on` that day (default: its latest version; before its
+        first version, the first). The first programme holding the code answers."""
+        dates, items = self._by_code[code]
+        if on is None:
+            return items[-1]
+        return items[max(bisect.bisect_right(dates, on) - 1, 0)]
+
+    @functools.cached_property
+    def _by_code(self) -> dict[str, tuple[list[dt.date], list[Item]]]:
+        """Each code's versions' start dates and items, built once: a schedule page, a sync's
+        planning and the dispatcher's rendering look items up per step."""
+        index: dict[str, tuple[list[dt.date], list[Item]]] = {}
         for versions in self.programmes.values():
-            holding = [v for v in versions if code in v.items]
-            if not holding:
-                continue
-            if on is not None:
-                for version in reversed(holding):
-                    if version.effective_from <= on:
-                        return version.items[code]
-                return holding[0].items[code]
-            return holding[-1].items[code]
-        raise KeyError(code)
+            for code in {c for v in versions for c in v.items}:
+                if code in index:  # the first programme holding a code wins
+                    continue
+                holding = [v for v in versions if code in v.items]
+                index[code] = (
+                    [v.effective_from for v in holding],
+                    [v.items[code] for v in holding],
+                )
+        return index
+
+    @functools.cached_property
+    def version(self) -> str:
+        """Every programme's versions (part of a schedule's ETag: its titles come from them)."""
+        return ",".join(
+            f"{name}@{v.version}:{v.effective_from}"
+            for name, versions in self.programmes.items()
+            for v in versions
+        )
 
 
 # --- results: check a doctor's values against an item, and interpret them ---

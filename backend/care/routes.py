@@ -101,7 +101,7 @@ def _schedule_page(person: User, args: dict[str, Any], *, etag: bool = False) ->
                 locale,
                 args["page"],
                 args["page_size"],
-                service.protocols_version(_protocols()),
+                _protocols().version,
             )
         )
     protocols = _protocols()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import functools
 import hashlib
@@ -35,7 +34,7 @@ from backend.care.models import (
     StepWindowChange,
     SubjectKind,
 )
-from backend.care.protocols import Item, ProtocolSet
+from backend.care.protocols import ProtocolSet
 from backend.errors import invalid
 from backend.handbook.models import Guardian, Pregnancy
 from backend.i18n import _l
@@ -314,45 +313,6 @@ def _text(text: Mapping[str, str] | None, locale: str) -> str | None:
     return text.get(locale) or text.get("zh_CN") or next(iter(text.values()))
 
 
-# Item look-ups by code, per protocol set: ProtocolSet.item walks every programme's versions,
-# which a list of fifty steps did fifty times per request.
-_Index = dict[str, tuple[list[dt.date], list[Item]]]
-_INDEXES: dict[int, tuple[ProtocolSet, _Index, str]] = {}
-
-
-def _index(protocols: ProtocolSet) -> tuple[ProtocolSet, _Index, str]:
-    cached = _INDEXES.get(id(protocols))
-    if cached is not None and cached[0] is protocols:
-        return cached
-    index: _Index = {}
-    for versions in protocols.programmes.values():
-        for code in {c for v in versions for c in v.items}:
-            if code in index:  # the first programme holding a code wins, as in .item
-                continue
-            holding = [v for v in versions if code in v.items]
-            index[code] = ([v.effective_from for v in holding], [v.items[code] for v in holding])
-    version = ",".join(
-        f"{name}@{v.version}:{v.effective_from}"
-        for name, versions in protocols.programmes.items()
-        for v in versions
-    )
-    if len(_INDEXES) >= 8:  # a reloaded set replaces the old (tests load many)
-        _INDEXES.clear()
-    _INDEXES[id(protocols)] = cached = (protocols, index, version)
-    return cached
-
-
-def item_of(protocols: ProtocolSet, code: str, on: dt.date) -> Item:
-    """protocols.item(code, on=on), from an index built once per protocol set."""
-    dates, items = _index(protocols)[1][code]
-    return items[max(bisect.bisect_right(dates, on) - 1, 0)]
-
-
-def protocols_version(protocols: ProtocolSet) -> str:
-    """The programmes' versions (part of a schedule's ETag: the titles come from them)."""
-    return _index(protocols)[2]
-
-
 # What a phone's list screen does not show: in the step's own view (and with view=full).
 LIST_DETAIL = ("programme", "version", "why", "source", "follows_up", "reason")
 
@@ -369,7 +329,7 @@ def step_view(
     """A step as clients see it: window, status, localized title and why, and the source
     (compact: without LIST_DETAIL, for schedule lists; then `step` may be a row of
     COMPACT_COLUMNS)."""
-    item = item_of(protocols, step.code, step.opens_on)
+    item = protocols.item(step.code, on=step.opens_on)
     if compact:
         return {
             "id": step.id,

@@ -22,7 +22,6 @@ from backend.care.protocols import (
     interpret,
     parse_ratio,
 )
-from backend.care.schedules import item_of
 from backend.content.protocol_items import AnchorName
 
 # --- the real files ---
@@ -620,13 +619,23 @@ def test_the_item_model_knows_every_anchor_of_every_subject_kind():
     assert set(typing.get_args(AnchorName)) == named
 
 
-def test_the_schedules_item_index_answers_as_protocol_set_item(protocols):
-    """care.schedules.item_of (an index built once) gives the same item as ProtocolSet.item,
-    for every code, before, at and after each version's start."""
+def test_the_item_in_force_is_the_latest_version_started_by_that_day(protocols):
+    """ProtocolSet.item (an index built once) gives, for every code, before, at and after each
+    version's start, the item of the first programme holding the code in its latest version
+    started on or before the day, or its first version before any started."""
+
+    def in_force(code, day):
+        for versions in protocols.programmes.values():
+            holding = [v for v in versions if code in v.items]
+            if holding:
+                started = [v for v in holding if v.effective_from <= day]
+                return (started[-1] if started else holding[0]).items[code]
+        raise KeyError(code)
+
     days = {dt.date(1990, 1, 1), dt.date(2100, 1, 1)}
     for versions in protocols.programmes.values():
         for version in versions:
             days |= {version.effective_from + dt.timedelta(days=d) for d in (-1, 0, 1)}
     for code in protocols.codes():
         for day in days:
-            assert item_of(protocols, code, day) is protocols.item(code, on=day), (code, day)
+            assert protocols.item(code, on=day) is in_force(code, day), (code, day)
