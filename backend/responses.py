@@ -14,11 +14,9 @@ rendering.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import gzip
 import hashlib
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -30,21 +28,13 @@ GZIP_MIN_BYTES = 1024
 GZIP_LEVEL = 5
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
 def json_response(body: Any) -> Response:
     """`body` (dicts and lists of str, numbers, dates, UUIDs) as a JSON response, UTF-8.
 
     orjson writes what `json.dumps(body, ensure_ascii=False, separators=(",", ":"))` with ISO
     dates would (a test compares them), in a tenth of the time: a schedule's 50 steps spent
     more in the encoder's per-date callbacks than in their query."""
-    data = orjson.dumps(body, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    data = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)  # dates and UUIDs natively
     return current_app.response_class(data, mimetype="application/json")
 
 
