@@ -214,3 +214,55 @@ def test_the_schedule_reads_only_her_steps_not_the_citys(make_citizen, app, db, 
     assert abs(read - body["total"]) <= loops / 2
     total_steps = connection.exec_driver_sql("SELECT count(*) FROM care_steps").scalar_one()
     assert total_steps > 3 * read
+
+
+def test_the_inbox_written_directly_is_what_its_documented_schema_dumps(make_citizen, app, db):
+    from backend.reminders.models import Notification as Row
+    from backend.reminders.schemas import NotificationPageSchema
+
+    api, user_id, _ = make_citizen()
+    _notify(db, user_id, 3)
+    db.add(
+        Row(
+            user_id=uuid.UUID(user_id),
+            kind="step_due",
+            title="产检",
+            body="b",
+            locale="zh_CN",
+            data={"step": "prenatal-1", "n": 2},
+            read_at=dt.datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=dt.UTC),
+        )
+    )
+    db.commit()
+    body = api.get("me/notifications?page_size=10").json
+    with app.app_context():
+        from backend.db import Session
+
+        rows = (
+            Session()
+            .query(Row)
+            .filter(Row.user_id == uuid.UUID(user_id))
+            .order_by(Row.created_at.desc(), Row.id)
+            .all()
+        )
+        dumped = NotificationPageSchema().dump(
+            {"items": rows, "page": 1, "page_size": 10, "total": 4, "unread_count": 3}
+        )
+    assert body == json.loads(json.dumps(dumped))
+
+
+def test_the_inbox_page_and_both_counts_come_in_one_query(make_citizen, db, count_queries):
+    api, user_id, _ = make_citizen()
+    _notify(db, user_id, 5)
+    first = api.get("me/notifications?page_size=2").json
+    assert first["items"]
+    api.post(f"me/notifications/{first['items'][0]['id']}/read")
+    with count_queries() as poll:
+        second = api.get("me/notifications?page=2&page_size=2").json
+    # The token with its user, then the page with its two window counts.
+    assert len(poll) == 2, poll
+    assert (second["total"], second["unread_count"], len(second["items"])) == (5, 4, 2)
+    unread = api.get("me/notifications?unread_only=true&page_size=10").json
+    assert (unread["total"], unread["unread_count"], len(unread["items"])) == (4, 4, 4)
+    past = api.get("me/notifications?page=9&page_size=2").json
+    assert (past["items"], past["total"], past["unread_count"]) == ([], 5, 4)

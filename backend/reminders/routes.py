@@ -32,7 +32,7 @@ from backend.reminders.schemas import (
     ReminderPageSchema,
     ReminderSchema,
 )
-from backend.responses import conditional
+from backend.responses import conditional, json_response
 
 blp = Blueprint(
     "reminders",
@@ -76,10 +76,12 @@ class MyNotifications(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Your in-app inbox, newest first, with the unread count."""
         rows, total, unread = service.inbox(Session(), user=_me(), **args)
-        return {
-            **page(rows, total=total, page=args["page"], page_size=args["page_size"]),
-            "unread_count": unread,
-        }
+        # Written directly: the same body as NotificationPageSchema's dump
+        # (tests/test_hot_endpoints.py).
+        return json_response(
+            page(rows, total=total, page=args["page"], page_size=args["page_size"])
+            | {"unread_count": unread}
+        )
 
 
 @blp.route("/me/notifications/<uuid:notification_id>/read")

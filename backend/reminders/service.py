@@ -30,22 +30,44 @@ from backend.reminders.models import (
 # --- the in-app inbox ----------------------------------------------------------------------------
 
 
+# What a page of the inbox shows, read as plain columns (no ORM object per message).
+INBOX_COLUMNS = (
+    Notification.id,
+    Notification.kind,
+    Notification.title,
+    Notification.body,
+    Notification.locale,
+    Notification.data,
+    Notification.created_at,
+    Notification.read_at,
+)
+
+
 def inbox(
     session: Session, *, user: User, page: int, page_size: int, unread_only: bool = False
-) -> tuple[list[Notification], int, int]:
-    """A page of her notifications, newest first, the total and the unread count."""
-    stmt = select(Notification).where(Notification.user_id == user.id)
+) -> tuple[list[dict[str, Any]], int, int]:
+    """A page of her notifications, newest first (as dicts of INBOX_COLUMNS), the total and the
+    unread count.
+
+    One statement: the page with both counts as window counts over what the filter keeps (with
+    `unread_only` every row kept is unread), so a poll costs the token's round trip and this
+    one, whatever the size of her inbox. Past the last page there is no row to carry them."""
+    unread = Notification.read_at.is_(None)
+    mine = Notification.user_id == user.id
+    stmt = select(
+        *INBOX_COLUMNS,
+        func.count().over().label("total"),
+        func.count(case((unread, 1))).over().label("unread"),
+    ).where(mine)
     if unread_only:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    counts = session.execute(
-        select(func.count(), func.count(case((Notification.read_at.is_(None), 1)))).where(
-            Notification.user_id == user.id
-        )
-    ).one()
-    total = counts[1] if unread_only else counts[0]
+        stmt = stmt.where(unread)
     stmt = stmt.order_by(Notification.created_at.desc(), Notification.id)
-    rows = session.scalars(window(stmt, page=page, page_size=page_size)).all()
-    return list(rows), total, counts[1]
+    rows = session.connection().execute(window(stmt, page=page, page_size=page_size)).all()
+    if rows:
+        keys = [c.key for c in INBOX_COLUMNS]
+        return [dict(zip(keys, row, strict=False)) for row in rows], rows[0].total, rows[0].unread
+    counts = session.execute(select(func.count(), func.count(case((unread, 1)))).where(mine)).one()
+    return [], counts[1] if unread_only else counts[0], counts[1]
 
 
 def mark_read(session: Session, *, user: User, notification_id: uuid.UUID) -> Notification:
