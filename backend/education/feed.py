@@ -1,13 +1,13 @@
 """A reader's side of lessons: where she is on each stage's clock, her feed, reading a lesson,
 and marking it read or completed.
 
-Her stages come from the handbook (`handbook.profiles.life_stages`), each with its clock value:
-the pregnancy week from the EDD, the postpartum day from the birth, the child's age in months
-(rearing) or years (education), her own age, and the months before a planned pregnancy. A loss
-is a section of its own (the birth stage on the `loss_day` clock, lessons with the topic
-pregnancy-loss only) for as long as a loss lesson lies ahead; nobody without a recorded loss
-ever gets a loss lesson. A lesson is `now` when its window holds her clock value (half-open
-[from, to)), `next` when its window starts later, soonest first.
+Her stages come from the handbook (`profiles.person_facts`, `stages.derive`), each with its
+clock value: the pregnancy week from the EDD, the postpartum day from the birth, the child's age
+in months (rearing) or years (education), her own age, and the months before a planned
+pregnancy. A loss is a section of its own (the birth stage on the `loss_day` clock, lessons
+with the topic pregnancy-loss only) for as long as a loss lesson lies ahead; nobody without a
+recorded loss ever gets a loss lesson. A lesson is `now` when its window holds her clock value
+(half-open [from, to)), `next` when its window starts later, soonest first.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from backend.education.models import VersionStatus as VS
 from backend.education.service import colour, published_version
 from backend.errors import NotFound, invalid
 from backend.handbook import dating, stages
-from backend.handbook.models import Child, Pregnancy, PregnancyStatus
-from backend.handbook.profiles import life_stages
+from backend.handbook.models import Pregnancy, PregnancyStatus
+from backend.handbook.profiles import person_facts
 from backend.i18n import _l
 from backend.months import add_months, months_between
 
@@ -106,33 +106,23 @@ def _plan_date(session: Session, person: User) -> dt.date | None:
         return None
 
 
-def losses(session: Session, *, person: User, today: dt.date) -> list[tuple[uuid.UUID, dt.date]]:
-    """Her pregnancies that ended without a birth, with the day each ended."""
-    rows = session.execute(
-        select(Pregnancy.id, Pregnancy.ended_on)
-        .where(
-            Pregnancy.woman_id == person.id,
-            Pregnancy.status == PregnancyStatus.ENDED,
-            Pregnancy.ended_on <= today,
-        )
-        .order_by(Pregnancy.ended_on.desc(), Pregnancy.id)
-    ).all()
-    return [(row.id, row.ended_on) for row in rows]
-
-
 def positions(session: Session, *, person: User, today: dt.date) -> list[Position]:
-    """Her current stages with their clock values, then a section per recorded loss."""
-    current = life_stages(session, person=person, today=today)
-    child_ids = [s.subject.id for s in current if s.subject.kind == "child"]
-    births: dict[uuid.UUID, dt.date] = {}
-    if child_ids:
-        births = dict(
-            session.execute(select(Child.id, Child.birth_date).where(Child.id.in_(child_ids))).all()
-        )
+    """Her current stages with their clock values, then a section per recorded loss (a
+    pregnancy that ended without a birth, latest first); her records come in one query."""
+    facts = person_facts(session, person=person)
+    current = stages.derive(facts, today=today)
+    births = {c.id: c.birth_date for c in facts.children}
     plan = None
     if any(s.stage == "marriage" for s in current):
         plan = _plan_date(session, person)
-    ended = dict(losses(session, person=person, today=today))
+    lost = [
+        p
+        for p in facts.pregnancies
+        if p.status == PregnancyStatus.ENDED and p.ended_on is not None and p.ended_on <= today
+    ]
+    lost.sort(key=lambda p: p.id)
+    lost.sort(key=lambda p: p.ended_on or dt.date.min, reverse=True)
+    ended = {p.id: p.ended_on for p in lost if p.ended_on is not None}
     found: list[Position] = []
     for s in current:
         if s.stage == "birth" and s.subject.kind == "pregnancy" and s.subject.id in ended:
@@ -340,8 +330,8 @@ def feed(
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of her stage sections (and her children's), and the number of sections.
 
-    A bounded number of queries whatever the number of children and lessons: her stages (2),
-    her children's birth dates, her losses, her plan date, the lessons, their titles, her reads.
+    A bounded number of queries whatever the number of children and lessons: her records
+    (pregnancies and children), her plan date, the lessons with their titles and her reads.
     """
     where = positions(session, person=person, today=today)
     lessons = candidates(

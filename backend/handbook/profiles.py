@@ -88,9 +88,9 @@ def _stage_facts() -> Any:
     )
 
 
-def life_stages(session: Session, *, person: User, today: dt.date) -> list[stages.LifeStage]:
-    """The person's current life stages: her pregnancies and the children she is guardian of
-    in one query (one round trip of a GET /me), whatever the number of records."""
+def person_facts(session: Session, *, person: User) -> stages.PersonFacts:
+    """Her pregnancies and the children she is guardian of, in one query (one round trip of a
+    GET /me or /me/feed), whatever the number of records."""
     # Plain columns: run on the session's connection (Core), without the ORM's per-call set-up.
     rows = session.connection().execute(_stage_facts(), {"person": person.id}).all()
     pregnancies = [
@@ -101,6 +101,7 @@ def life_stages(session: Session, *, person: User, today: dt.date) -> list[stage
             delivered_on=row.date_b
             if is_birth_for_mother(row.text_a, row.text_b, row.number)
             else None,
+            ended_on=row.date_b,
         )
         for row in rows
         if row.kind == "pregnancy"
@@ -115,10 +116,14 @@ def life_stages(session: Session, *, person: User, today: dt.date) -> list[stage
         for row in rows
         if row.kind == "child"
     ]
-    facts = stages.PersonFacts(
+    return stages.PersonFacts(
         id=person.id, birth_date=person.birth_date, pregnancies=pregnancies, children=children
     )
-    return stages.derive(facts, today=today)
+
+
+def life_stages(session: Session, *, person: User, today: dt.date) -> list[stages.LifeStage]:
+    """The person's current life stages (one query: `person_facts`)."""
+    return stages.derive(person_facts(session, person=person), today=today)
 
 
 def profile(session: Session, *, user: User, default_tz: str, cipher: FieldCipher) -> Profile:

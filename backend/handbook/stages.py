@@ -44,6 +44,7 @@ class PregnancyFacts:
     status: str
     dating_lmp: dt.date
     delivered_on: dt.date | None = None
+    ended_on: dt.date | None = None  # when it ended, with a birth or not
 
 
 @dataclass(frozen=True)

@@ -236,9 +236,9 @@ def test_the_feed_costs_the_same_queries_whatever_the_children_and_lessons(
         body = _ok(big.get("me/feed"))
     assert body["total"] == 5
     assert len(many) == len(few), (few, many)
-    # The token with her, her stages (2), her children's birth dates, her losses, and the
-    # lessons with their titles and her reads in one.
-    assert len(many) <= 6, len(many)
+    # The token with her, her pregnancies and children (stages, birth dates and losses) in one,
+    # and the lessons with their titles and her reads in one.
+    assert len(many) == 3, many
 
 
 def test_the_feed_written_directly_is_what_its_documented_schema_dumps(app, mother, lessons):
