@@ -1,7 +1,7 @@
 """Hot read endpoints vs. a bare route on the same gunicorn server, in the same run.
 
-    .venv/bin/python bench/api.py [--seconds 5] [--connections 16] [--workers 2] [--threads 1]
-                                  [--port 8300] [--database-url URL]
+    .venv/bin/python bench/api.py [--seconds 5] [--rounds 3] [--connections 16] [--workers 2]
+                                  [--threads 1] [--port 8300] [--database-url URL]
 
 Creates a throw-away PostgreSQL database (SQLite when none answers), seeds the demo family
 (`flask seed-demo`: a two-year-old, a pregnancy at 20 weeks, the lessons of content/lessons) and
@@ -9,10 +9,11 @@ Creates a throw-away PostgreSQL database (SQLite when none answers), seeds the d
 database), and serves bench/bench_app.py (the real app plus `/bench/bare`, which returns {"ok":
 true}) with gunicorn: `--workers` sync workers, or with `--threads` above 1 threaded workers as
 `make serve` runs them (4 threads). Two more processes drive the load over `--connections`
-connections for `--seconds` per route, the bare route again before each. It prints requests/s,
-the ratio to the bare route (target >= 0.3x for GET /me and /me/schedule), p50/p99 latency, the
-body size, and the SQL statements per request (counted in-process, constant in her history size:
-see tests/test_hot_endpoints.py). A poll that sends back the ETag (answered 304) and a gzip
+connections for `--seconds` per route, the bare route again before each, in `--rounds` rounds.
+It prints, for the median round, requests/s and the ratio to the bare route (target >= 0.3x for
+GET /me and /me/schedule) with the range over the rounds, p50/p99 latency, the body size, and the
+SQL statements per request (counted in-process, constant in her history size: see
+tests/test_hot_endpoints.py). A poll that sends back the ETag (answered 304) and a gzip
 request are measured too.
 """
 
@@ -213,6 +214,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="per worker (make serve: 4)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations; the median is shown")
     parser.add_argument("--port", type=int, default=8300)
     parser.add_argument("--database-url")
     args = parser.parse_args()
@@ -248,25 +250,39 @@ def run(url: str, args: argparse.Namespace) -> None:
         f"{args.threads} threads; "
         f"{args.connections} connections from 2 load processes; {args.seconds:g} s per route"
     )
-    print(f"{'route':<32}{'req/s':>8}{'x bare':>8}{'p50 ms':>8}{'p99 ms':>8}{'bytes':>8}{'SQL':>5}")
+    print(
+        f"{'route':<32}{'req/s':>8}{'x bare':>8}{'rounds':>16}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'bytes':>8}{'SQL':>5}"
+    )
+    bare_label, bare_path, _ = routes[0]
+    floors: list[float] = []
+    runs: dict[str, list[tuple[float, float, float, float, int]]] = {r[0]: [] for r in routes[1:]}
     with gunicorn(url, args.port, args.workers, args.threads):
-        bare_label, bare_path, _ = routes[0]
-        floors: list[float] = []
-        for label, path, headers in routes[1:]:
-            # The floor is measured again right before each route: on a shared machine it
-            # swings 2x from one minute to the next, and a ratio should compare neighbours.
-            floor, *_ = load(args.port, bare_path, {}, args.seconds, args.connections)
-            floors.append(floor)
-            rate, p50, p99, size = load(args.port, path, headers, args.seconds, args.connections)
-            sql = queries_per_request(app, path, headers)
-            print(
-                f"{label:<32}{rate:>8,.0f}{rate / floor:>8.2f}{p50:>8.1f}{p99:>8.1f}"
-                f"{size:>8}{sql:>5}"
-            )
+        # Rounds alternate the routes, the bare route again right before each: on a shared
+        # machine the floor swings 2x from one minute to the next, so a ratio compares
+        # neighbours, and the median of the rounds is reported with their range.
+        for _ in range(args.rounds):
+            for label, path, headers in routes[1:]:
+                floor, *_ = load(args.port, bare_path, {}, args.seconds, args.connections)
+                floors.append(floor)
+                rate, p50, p99, size = load(
+                    args.port, path, headers, args.seconds, args.connections
+                )
+                runs[label].append((rate / floor, rate, p50, p99, size))
+    for label, path, headers in routes[1:]:
+        ratios = sorted(r[0] for r in runs[label])
+        ratio, rate, p50, p99, size = sorted(runs[label])[len(ratios) // 2]
+        spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
+        sql = queries_per_request(app, path, headers)
         print(
-            f"{bare_label}: {min(floors):,.0f}-{max(floors):,.0f} req/s, measured before each "
-            "route (its 'x bare' is against the one just before it)"
+            f"{label:<32}{rate:>8,.0f}{ratio:>8.2f}{spread:>16}{p50:>8.1f}{p99:>8.1f}"
+            f"{size:>8}{sql:>5}"
         )
+    print(
+        f"{bare_label}: {min(floors):,.0f}-{max(floors):,.0f} req/s, measured before each route "
+        f"in each of {args.rounds} rounds ('x bare': the median round's ratio to the bare route "
+        "just before it; 'rounds': the range)"
+    )
     engine_of(app).dispose()
 
 
