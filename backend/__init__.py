@@ -96,6 +96,8 @@ def _commit_unit_of_work(response: Response) -> Response:
     if response.status_code >= 400:
         errors.rollback_quietly()
         return response
+    if db.only_reads(session):
+        return response  # nothing to commit; the app context's teardown closes the session
     try:
         session.commit()
     except IntegrityError as exc:

@@ -129,6 +129,20 @@ def write_intent(writes: bool) -> Iterator[None]:
         _WRITES.reset(token)
 
 
+def only_reads(session: Any) -> bool:
+    """True when committing this unit of work would do nothing: it declared no write, holds no
+    change, and runs on PostgreSQL's autocommit reader with no transaction begun (a statement
+    that may write begins one). On SQLite the commit ends the read transaction: not skipped."""
+    if _WRITES.get() or session.new or session.dirty or session.deleted:
+        return False
+    if session.get_bind() not in _READERS.values():
+        return False
+    if not session.in_transaction():
+        return True
+    dbapi = session.connection().connection.dbapi_connection
+    return bool(dbapi.info.transaction_status == 0)  # psycopg's TransactionStatus.IDLE
+
+
 def begin_reading(session: Any) -> None:
     """Before reads followed by slow work (a password check): when no transaction is open yet,
     the next one begins deferred, so SQLite's write lock is not held during the slow part.

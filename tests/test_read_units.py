@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask
@@ -21,10 +22,9 @@ from tests.live import PASSWORD
 IDLE, INTRANS = 0, 2  # libpq's PQtransactionStatus
 
 
-@pytest.fixture
-def pg_app(database_kind, tmp_path) -> Iterator[Flask]:
-    if database_kind != "postgresql":
-        pytest.skip("PostgreSQL's autocommit reader (SQLite reads in a deferred BEGIN)")
+@contextmanager
+def _real_app(database_kind: str, tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+    """The app on its own database, its session on the engine (as served, not test-bound)."""
     with new_database(database_kind, tmp_path) as url:
         app = create_app(
             {
@@ -42,6 +42,14 @@ def pg_app(database_kind, tmp_path) -> Iterator[Flask]:
         finally:
             Session.remove()
             engine_of(app).dispose()
+
+
+@pytest.fixture
+def pg_app(database_kind, tmp_path) -> Iterator[Flask]:
+    if database_kind != "postgresql":
+        pytest.skip("PostgreSQL's autocommit reader (SQLite reads in a deferred BEGIN)")
+    with _real_app(database_kind, tmp_path) as app:
+        yield app
 
 
 def _status(session) -> int:  # type: ignore[no-untyped-def]
@@ -122,3 +130,38 @@ def test_get_me_costs_its_reads_only(pg_app):
     seen = _statements(pg_app)
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert seen and all(s.lstrip().upper().startswith("SELECT") for s in seen), seen
+
+
+def test_only_a_unit_with_nothing_to_commit_skips_its_commit(pg_app):
+    """The request's commit is skipped only when it would do nothing (backend.db.only_reads):
+    a write, by the ORM or by a statement, still commits."""
+    from sqlalchemy import insert
+
+    from backend.db import only_reads
+
+    with pg_app.app_context(), write_intent(False):
+        session = Session()
+        session.scalar(select(func.count()).select_from(User))
+        assert only_reads(session)
+        session.add(User(role="citizen", phone="13900000006"))
+        assert not only_reads(session)  # an ORM change not yet flushed
+        session.flush()
+        assert not only_reads(session)  # flushed: the reader began a transaction
+        session.rollback()
+        session.execute(insert(User).values(id=uuid.uuid4(), role="citizen", phone="1390000007"))
+        assert not only_reads(session)  # a Core write
+        session.rollback()
+        Session.remove()
+    with pg_app.app_context(), write_intent(True):
+        assert not only_reads(Session())  # a unit that declared its writes
+
+
+def test_sqlite_reads_still_end_with_their_commit(database_kind, tmp_path):
+    from backend.db import only_reads
+
+    if database_kind != "sqlite":
+        pytest.skip("SQLite's read transaction")
+    with _real_app(database_kind, tmp_path) as app, app.app_context(), write_intent(False):
+        session = Session()
+        session.scalar(select(func.count()).select_from(User))
+        assert not only_reads(session)

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, func, inspect, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from backend.auth.models import (
     AccessToken,
@@ -222,20 +222,42 @@ def login(
 @functools.cache
 def _by_token() -> Any:
     """Built once: every request runs it, and building the statement (and its cache key) cost
-    as much as the ORM's work on the row. Only the user is an ORM object."""
+    as much as running it. Plain columns (the user's and the token's), run on the session's
+    connection: the ORM's set-up for one row cost more than the row."""
     return (
-        select(User, AccessToken.expires_at, AccessToken.revoked_at)
+        select(*User.__table__.columns, AccessToken.expires_at, AccessToken.revoked_at)
         .join(AccessToken, AccessToken.user_id == User.id)
         .where(AccessToken.token_hash == bindparam("digest"))
     )
 
 
+@functools.cache
+def _user_keys() -> tuple[str, ...]:
+    """User's attribute names, in the order of its table's columns."""
+    mapper = User.__mapper__
+    return tuple(mapper.get_property_by_column(c).key for c in User.__table__.columns)
+
+
+def _as_loaded(session: Session, values: tuple[Any, ...]) -> User:
+    """The User whose columns are `values`, in the session as if a query had loaded it (no
+    pending changes; the one already in the session, if any)."""
+    fields = dict(zip(_user_keys(), values, strict=True))
+    present = session.identity_map.get(inspect(User).identity_key_from_primary_key((fields["id"],)))
+    if present is not None:
+        return present
+    user = User(**fields)
+    make_transient_to_detached(user)  # what was set counts as loaded, not as changed
+    session.add(user)
+    return user
+
+
 def authenticate(session: Session, *, token: str) -> User | None:
     """The active user owning this unexpired, unrevoked token."""
-    row = session.execute(_by_token(), {"digest": token_digest(token)}).first()
+    row = session.connection().execute(_by_token(), {"digest": token_digest(token)}).first()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
-    return row.User if row.User.is_active else None
+    user = _as_loaded(session, tuple(row)[: len(_user_keys())])
+    return user if user.is_active else None
 
 
 def revoke(session: Session, *, token: str) -> None:
