@@ -13,12 +13,13 @@ recorded loss ever gets a loss lesson. A lesson is `now` when its window holds h
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -218,16 +219,12 @@ def _pick(variants: Mapping[str, Any], locale: str) -> tuple[str, Any] | None:
     return None
 
 
-def candidates(
-    session: Session, *, stage_names: Iterable[str], user_id: uuid.UUID, locale: str
-) -> list[Candidate]:
-    """Every published lesson of these stages, titled in her locale (else zh_CN's), with her
-    reads: one query (the variants of both locales and her reads outer-joined)."""
-    names = sorted(set(stage_names))
-    if not names:
-        return []
+@functools.cache
+def _candidates_statement() -> Any:
+    """Built once (bound: locale, user_id, stages): building it aliased the variants' columns
+    anew on every feed, more work than the query itself."""
     mine, default = aliased(LessonVariant), aliased(LessonVariant)
-    rows = session.execute(
+    return (
         select(
             LessonVersion.lesson_id,
             LessonVersion.id,
@@ -252,7 +249,9 @@ def candidates(
             LessonRead.completed_at,
         )
         .join(Lesson, Lesson.id == LessonVersion.lesson_id)
-        .outerjoin(mine, and_(mine.version_id == LessonVersion.id, mine.locale == locale))
+        .outerjoin(
+            mine, and_(mine.version_id == LessonVersion.id, mine.locale == bindparam("locale"))
+        )
         .outerjoin(
             default,
             and_(
@@ -262,10 +261,32 @@ def candidates(
         )
         .outerjoin(
             LessonRead,
-            and_(LessonRead.lesson_id == LessonVersion.lesson_id, LessonRead.user_id == user_id),
+            and_(
+                LessonRead.lesson_id == LessonVersion.lesson_id,
+                LessonRead.user_id == bindparam("user_id"),
+            ),
         )
-        .where(LessonVersion.status == VS.PUBLISHED, Lesson.stage.in_(names))
-    ).all()
+        .where(
+            LessonVersion.status == VS.PUBLISHED,
+            Lesson.stage.in_(bindparam("stages", expanding=True)),
+        )
+    )
+
+
+def candidates(
+    session: Session, *, stage_names: Iterable[str], user_id: uuid.UUID, locale: str
+) -> list[Candidate]:
+    """Every published lesson of these stages, titled in her locale (else zh_CN's), with her
+    reads: one query (the variants of both locales and her reads outer-joined)."""
+    names = sorted(set(stage_names))
+    if not names:
+        return []
+    # Plain columns: on the session's connection (Core), without the ORM's per-call set-up.
+    rows = (
+        session.connection()
+        .execute(_candidates_statement(), {"locale": locale, "user_id": user_id, "stages": names})
+        .all()
+    )
     found: list[Candidate] = []
     for row in rows:
         values: tuple[Any, ...] = tuple(row)
