@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Annotated, Any
 
+import orjson
 from flask import Flask
 from sqlalchemy import (
     JSON,
@@ -174,7 +175,9 @@ def escape_like(text: str) -> str:
 def make_engine(url: str, echo: bool = False, *, busy_timeout: float = 30.0) -> Engine:
     """Create the engine; SQLite gets foreign keys, WAL and a busy timeout (seconds) that
     writers really wait for, since they take the lock up front."""
-    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    # JSON columns are read with orjson (a lesson feed decodes 40 small documents; the standard
+    # library's decoder was a sixth of the request). Written with the standard library's.
+    kwargs: dict[str, Any] = {"echo": echo, "future": True, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": busy_timeout}
     else:
