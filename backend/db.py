@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -172,12 +173,20 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def read_json(text: str | bytes) -> Any:
+    """A JSON column's value: orjson (a lesson feed decodes ~40 small documents; the standard
+    library's decoder was a sixth of the request), else the standard library for what orjson
+    refuses and `json.dumps` may have written (an integer beyond a double, NaN)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def make_engine(url: str, echo: bool = False, *, busy_timeout: float = 30.0) -> Engine:
     """Create the engine; SQLite gets foreign keys, WAL and a busy timeout (seconds) that
     writers really wait for, since they take the lock up front."""
-    # JSON columns are read with orjson (a lesson feed decodes 40 small documents; the standard
-    # library's decoder was a sixth of the request). Written with the standard library's.
-    kwargs: dict[str, Any] = {"echo": echo, "future": True, "json_deserializer": orjson.loads}
+    kwargs: dict[str, Any] = {"echo": echo, "future": True, "json_deserializer": read_json}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": busy_timeout}
     else:

@@ -165,3 +165,21 @@ def test_sqlite_reads_still_end_with_their_commit(database_kind, tmp_path):
         session = Session()
         session.scalar(select(func.count()).select_from(User))
         assert not only_reads(session)
+
+
+def test_json_columns_read_what_the_standard_library_wrote(app, db):
+    """orjson reads JSON columns (backend.db.read_json); what it refuses and json.dumps writes,
+    an integer beyond a double, still reads back, exactly."""
+    from backend.reminders.models import Notification
+
+    user = User(role="citizen", phone="13900000009")
+    db.add(user)
+    db.flush()
+    huge = 10**400
+    note = Notification(
+        user_id=user.id, kind="lesson_new", title="t", body="b", locale="zh_CN", data={"n": huge}
+    )
+    db.add(note)
+    db.commit()
+    db.expire_all()
+    assert db.get(Notification, note.id).data == {"n": huge}
