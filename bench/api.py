@@ -270,9 +270,9 @@ def run(url: str, args: argparse.Namespace) -> None:
                 )
                 runs[label].append((rate / floor, rate, p50, p99, size))
     for label, path, headers in routes[1:]:
-        ratios = sorted(r[0] for r in runs[label])
-        ratio, rate, p50, p99, size = sorted(runs[label])[len(ratios) // 2]
-        spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
+        ordered = sorted(runs[label])  # by ratio
+        ratio, rate, p50, p99, size = ordered[len(ordered) // 2]
+        spread = f"{ordered[0][0]:.2f}-{ordered[-1][0]:.2f}"
         sql = queries_per_request(app, path, headers)
         print(
             f"{label:<32}{rate:>8,.0f}{ratio:>8.2f}{spread:>16}{p50:>8.1f}{p99:>8.1f}"

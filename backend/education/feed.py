@@ -109,21 +109,19 @@ def _plan_date(session: Session, person: User) -> dt.date | None:
 
 def positions(session: Session, *, person: User, today: dt.date) -> list[Position]:
     """Her current stages with their clock values, then a section per recorded loss (a
-    pregnancy that ended without a birth, latest first); her records come in one query."""
+    pregnancy that ended without a birth); her records come in one query."""
     facts = person_facts(session, person=person)
     current = stages.derive(facts, today=today)
     births = {c.id: c.birth_date for c in facts.children}
     plan = None
     if any(s.stage == "marriage" for s in current):
         plan = _plan_date(session, person)
-    lost = [
-        p
-        for p in facts.pregnancies
+    # Losses in id order: sections are sorted by their start below, ties keep this order.
+    ended = {
+        p.id: p.ended_on
+        for p in sorted(facts.pregnancies, key=lambda p: p.id)
         if p.status == PregnancyStatus.ENDED and p.ended_on is not None and p.ended_on <= today
-    ]
-    lost.sort(key=lambda p: p.id)
-    lost.sort(key=lambda p: p.ended_on or dt.date.min, reverse=True)
-    ended = {p.id: p.ended_on for p in lost if p.ended_on is not None}
+    }
     found: list[Position] = []
     for s in current:
         if s.stage == "birth" and s.subject.kind == "pregnancy" and s.subject.id in ended:
