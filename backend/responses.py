@@ -38,11 +38,23 @@ def json_response(body: Any) -> Response:
     return current_app.response_class(data, mimetype="application/json")
 
 
+VARY = ("Authorization", "Accept-Language", "Accept-Encoding")
+
+
 def _headers(response: Response) -> Response:
     # private: health data, never in a shared cache; no-cache: always revalidate.
     response.headers["Cache-Control"] = "private, no-cache"
-    response.vary.update(("Authorization", "Accept-Language", "Accept-Encoding"))
+    if "Vary" in response.headers:
+        response.vary.update(VARY)
+    else:  # the usual case, written directly (parsing an empty header set cost more)
+        response.headers["Vary"] = ", ".join(VARY)
     return response
+
+
+def _not_modified_response(etag: str) -> Response:
+    response = current_app.response_class(status=304)
+    response.set_etag(etag, weak=True)
+    return _headers(response)
 
 
 def version_etag(*parts: object) -> str:
@@ -70,13 +82,15 @@ def _finish(response: Response) -> Response:
     if request.method != "GET" or response.status_code != 200 or response.direct_passthrough:
         return response
     body = response.get_data()
-    if not response.get_etag()[0]:
-        etag = g.pop("response_etag", None)
-        response.set_etag(etag or hashlib.blake2b(body, digest_size=16).hexdigest(), weak=True)
+    etag = response.get_etag()[0]
+    if not etag:
+        etag = g.pop("response_etag", None) or hashlib.blake2b(body, digest_size=16).hexdigest()
+        response.set_etag(etag, weak=True)
+    # If-None-Match only: these bodies carry no Last-Modified and serve no ranges, which is
+    # the rest of what werkzeug's make_conditional parses on every response.
+    if request.if_none_match.contains_weak(etag):
+        return _not_modified_response(etag)
     _headers(response)
-    response.make_conditional(request)
-    if response.status_code == 304:
-        return response
     if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("Accept-Encoding", ""):
         response.set_data(gzip.compress(body, GZIP_LEVEL, mtime=0))
         response.headers["Content-Encoding"] = "gzip"
@@ -94,9 +108,7 @@ def conditional(view: Callable[..., Any]) -> Callable[..., Any]:
         try:
             response = make_response(view(*args, **kwargs))
         except _NotModified as early:
-            response = current_app.response_class(status=304)
-            response.set_etag(early.etag, weak=True)
-            return _headers(response)
+            return _not_modified_response(early.etag)
         return _finish(response)
 
     return wrapper
