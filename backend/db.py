@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import uuid
@@ -225,12 +226,19 @@ def make_engine(url: str, echo: bool = False, *, busy_timeout: float = 30.0) -> 
 _READ_ONLY = re.compile(r"\s*(SELECT|SHOW)\b(?!.*\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY))", re.I | re.S)
 
 
+@functools.lru_cache(maxsize=1024)
+def _reads_only(statement: str) -> bool:
+    """Whether a statement only reads; remembered, since the same compiled statements come back
+    on every request and the pattern scans the whole text (a page's statement is long)."""
+    return _READ_ONLY.match(statement) is not None
+
+
 def _begin_before_writing(
     conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
 ) -> None:
     """On the autocommit reader: before a statement that may write or lock, BEGIN, so the
     rest of the unit of work is one transaction that the request commits or rolls back."""
-    if _READ_ONLY.match(statement):
+    if _reads_only(statement):
         return
     dbapi = conn.connection.dbapi_connection
     if dbapi.info.transaction_status == 0:  # psycopg's TransactionStatus.IDLE
