@@ -14,7 +14,9 @@ It prints, for the median round, requests/s and the ratio to the bare route (tar
 GET /me and /me/schedule) with the range over the rounds, p50/p99 latency, the body size, and the
 SQL statements per request (counted in-process, constant in her history size: see
 tests/test_hot_endpoints.py). A poll that sends back the ETag (answered 304) and a gzip
-request are measured too.
+request are measured too. Beside requests/s, the server side's own CPU per request (gunicorn's
+workers and the PostgreSQL backends serving them, from /proc) and its ratio to the bare route's:
+requests/s also pays for the load processes, which share the cores.
 """
 
 from __future__ import annotations
@@ -150,8 +152,47 @@ def load(
     return len(latencies) / seconds, statistics.median(latencies) * 1e3, p99 * 1e3, results[0][1]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (0 when it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+class ServerCpu:
+    """The CPU the server side spends: gunicorn's workers and the database's backends serving
+    them (PostgreSQL runs on this machine); the load processes' CPU is left out. It still moves
+    with what shares the cores (caches, frequency), less than requests/s does."""
+
+    def __init__(self, master: int, engine: sa.Engine) -> None:
+        self.master, self.engine = master, engine
+
+    def pids(self) -> list[int]:
+        children = Path(f"/proc/{self.master}/task/{self.master}/children")
+        workers = [int(p) for p in children.read_text().split()] if children.exists() else []
+        if self.engine.dialect.name != "postgresql":
+            return workers
+        with self.engine.connect() as conn:
+            backends = conn.execute(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalars()
+            return workers + list(backends)
+
+    def snapshot(self) -> dict[int, float]:
+        return {pid: _cpu_seconds(pid) for pid in self.pids()}
+
+    def since(self, before: dict[int, float]) -> float:
+        """CPU seconds used since `before` (a backend started since counts from zero)."""
+        return sum(used - before.get(pid, 0.0) for pid, used in self.snapshot().items())
+
+
 @contextmanager
-def gunicorn(url: str, port: int, workers: int, threads: int) -> Iterator[None]:
+def gunicorn(url: str, port: int, workers: int, threads: int) -> Iterator[int]:
     env = dict(os.environ) | FAST_HASH | {"DATABASE_URL": url}
     proc = subprocess.Popen(
         [
@@ -186,7 +227,7 @@ def gunicorn(url: str, port: int, workers: int, threads: int) -> Iterator[None]:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise SystemExit("gunicorn did not start")
             time.sleep(0.3)
-        yield
+        yield proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -252,36 +293,53 @@ def run(url: str, args: argparse.Namespace) -> None:
     )
     print(
         f"{'route':<32}{'req/s':>8}{'x bare':>8}{'rounds':>16}{'p50 ms':>8}{'p99 ms':>8}"
-        f"{'bytes':>8}{'SQL':>5}"
+        f"{'bytes':>8}{'SQL':>5}{'CPU us':>8}{'x bare':>8}"
     )
     bare_label, bare_path, _ = routes[0]
     floors: list[float] = []
     runs: dict[str, list[tuple[float, float, float, float, int]]] = {r[0]: [] for r in routes[1:]}
-    with gunicorn(url, args.port, args.workers, args.threads):
+    cpu_ratios: dict[str, list[tuple[float, float]]] = {r[0]: [] for r in routes[1:]}
+    floor_cpus: list[float] = []
+    with gunicorn(url, args.port, args.workers, args.threads) as master:
+        server = ServerCpu(master, engine_of(app))
+
+        def measured(path: str, headers: dict[str, str]) -> tuple[float, ...]:
+            """load()'s figures and the server's CPU microseconds per request."""
+            before = server.snapshot()
+            rate, *rest = load(args.port, path, headers, args.seconds, args.connections)
+            return (rate, *rest, server.since(before) / (rate * args.seconds) * 1e6)
+
         # Rounds alternate the routes, the bare route again right before each: on a shared
         # machine the floor swings 2x from one minute to the next, so a ratio compares
         # neighbours, and the median of the rounds is reported with their range.
         for _ in range(args.rounds):
             for label, path, headers in routes[1:]:
-                floor, *_ = load(args.port, bare_path, {}, args.seconds, args.connections)
+                floor, *_, floor_cpu = measured(bare_path, {})
                 floors.append(floor)
-                rate, p50, p99, size = load(
-                    args.port, path, headers, args.seconds, args.connections
-                )
-                runs[label].append((rate / floor, rate, p50, p99, size))
+                floor_cpus.append(floor_cpu)
+                rate, p50, p99, size, cpu = measured(path, headers)
+                runs[label].append((rate / floor, rate, p50, p99, int(size)))
+                cpu_ratios[label].append((floor_cpu / cpu, cpu))
     for label, path, headers in routes[1:]:
         ordered = sorted(runs[label])  # by ratio
         ratio, rate, p50, p99, size = ordered[len(ordered) // 2]
         spread = f"{ordered[0][0]:.2f}-{ordered[-1][0]:.2f}"
+        cpu_ratio, cpu = sorted(cpu_ratios[label])[len(ordered) // 2]
         sql = queries_per_request(app, path, headers)
         print(
             f"{label:<32}{rate:>8,.0f}{ratio:>8.2f}{spread:>16}{p50:>8.1f}{p99:>8.1f}"
-            f"{size:>8}{sql:>5}"
+            f"{size:>8}{sql:>5}{cpu:>8,.0f}{cpu_ratio:>8.2f}"
         )
     print(
         f"{bare_label}: {min(floors):,.0f}-{max(floors):,.0f} req/s, measured before each route "
         f"in each of {args.rounds} rounds ('x bare': the median round's ratio to the bare route "
         "just before it; 'rounds': the range)"
+    )
+    print(
+        f"'CPU us': the server's CPU per request (gunicorn's workers and their database backends;"
+        f" the bare route: {min(floor_cpus):,.0f}-{max(floor_cpus):,.0f} us), and after it the "
+        "bare route's over the route's in the median round: the server's own cost, without the "
+        "load processes that requests/s also pays for"
     )
     engine_of(app).dispose()
 
