@@ -287,19 +287,23 @@ class Api(flask_smorest.Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-# The base Schema's own hook, which loads {} the same way every time.
-_PURE_HOOKS = frozenset({"_refuse_unstorable_text"})
+def _hook_names(schema: ma.Schema | type[ma.Schema]) -> set[str]:
+    """The names of a schema's load and dump hooks (marshmallow keeps them in `_hooks`)."""
+    hooks = getattr(schema, "_hooks", None)
+    return {name for entries in (hooks or {}).values() for name, *_ in entries}
+
+
+# The base Schema's own hooks (its text check), which load {} the same way every time.
+_PURE_HOOKS = frozenset(_hook_names(Schema))
 
 
 def _loads_empty_the_same(schema: ma.Schema) -> bool:
     """Whether loading {} always gives the same result: no hook but the base Schema's, no
     default computed at load time (a callable load_default, such as today)."""
-    hooks = getattr(schema, "_hooks", None)
-    if hooks is None:
-        return False
-    names = {name for entries in hooks.values() for name, *_ in entries}
-    return names <= _PURE_HOOKS and not any(
-        callable(f.load_default) for f in schema.load_fields.values()
+    return (
+        getattr(schema, "_hooks", None) is not None
+        and _hook_names(schema) <= _PURE_HOOKS
+        and not any(callable(f.load_default) for f in schema.load_fields.values())
     )
 
 
@@ -310,29 +314,39 @@ class ArgumentsParser(FlaskParser):
 
     def __init__(self) -> None:
         super().__init__()
-        self._defaults: dict[ma.Schema, dict[str, Any]] = {}
+        # Per schema: its defaults, or None when they cannot be remembered (decided once).
+        self._defaults: dict[ma.Schema, dict[str, Any] | None] = {}
 
     def parse(
         self, argmap: Any, req: Any = None, *, location: str | None = None, **kwargs: Any
     ) -> Any:
         if (
             location != "query"
-            or request.query_string
+            or (req or request).query_string
             or kwargs.get("validate") is not None
             or not isinstance(argmap, ma.Schema)
         ):
             return super().parse(argmap, req, location=location, **kwargs)
-        defaults = self._defaults.get(argmap)
-        if defaults is not None:
-            return dict(defaults)
+        if argmap in self._defaults:
+            defaults = self._defaults[argmap]
+            if defaults is not None:
+                return dict(defaults)
+            return super().parse(argmap, req, location=location, **kwargs)
         loaded = super().parse(argmap, req, location=location, **kwargs)
-        if _loads_empty_the_same(argmap) and isinstance(loaded, dict):
-            try:
-                hash(tuple(loaded.values()))  # immutable values: a shallow copy is a copy
-            except TypeError:
-                return loaded
-            self._defaults[argmap] = dict(loaded)
+        self._defaults[argmap] = dict(loaded) if _rememberable(argmap, loaded) else None
         return loaded
+
+
+def _rememberable(schema: ma.Schema, loaded: Any) -> bool:
+    """Defaults that a shallow copy copies (immutable values) of a schema that loads {} the
+    same way every time."""
+    if not isinstance(loaded, dict) or not _loads_empty_the_same(schema):
+        return False
+    try:
+        hash(tuple(loaded.values()))
+    except TypeError:
+        return False
+    return True
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -70,10 +70,16 @@ class _NotModified(Exception):
         self.etag = etag
 
 
+def _client_holds(etag: str) -> bool:
+    """Whether If-None-Match names `etag` (weak comparison, `*` included). These bodies carry
+    no Last-Modified and serve no ranges, the rest of what werkzeug's make_conditional parses."""
+    return request.if_none_match.contains_weak(etag)
+
+
 def not_modified(etag: str) -> None:
     """Answer 304 now if the client holds `etag` (raises to `conditional`, which must wrap the
     view); else remember it for the 200 that follows, so the next poll matches."""
-    if request.if_none_match.contains_weak(etag):
+    if _client_holds(etag):
         raise _NotModified(etag)
     g.response_etag = etag
 
@@ -86,9 +92,7 @@ def _finish(response: Response) -> Response:
     if not etag:
         etag = g.pop("response_etag", None) or hashlib.blake2b(body, digest_size=16).hexdigest()
         response.set_etag(etag, weak=True)
-    # If-None-Match only: these bodies carry no Last-Modified and serve no ranges, which is
-    # the rest of what werkzeug's make_conditional parses on every response.
-    if request.if_none_match.contains_weak(etag):
+    if _client_holds(etag):
         return _not_modified_response(etag)
     _headers(response)
     if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("Accept-Encoding", ""):
