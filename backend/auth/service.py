@@ -245,8 +245,11 @@ def _as_loaded(session: Session, values: tuple[Any, ...]) -> User:
     present = session.identity_map.get(inspect(User).identity_key_from_primary_key((fields["id"],)))
     if present is not None:
         return present
-    user = User(**fields)
-    make_transient_to_detached(user)  # what was set counts as loaded, not as changed
+    # Filled as the ORM's loader fills an instance: no attribute events, nothing pending (a
+    # User(**fields) set each column through the change tracking, half of this function).
+    user = User.__mapper__.class_manager.new_instance()
+    user.__dict__.update(fields)
+    make_transient_to_detached(user)  # an identity; the columns count as loaded
     session.add(user)
     return user
 
