@@ -247,7 +247,7 @@ def _as_loaded(session: Session, values: tuple[Any, ...]) -> User:
         return present
     # Filled as the ORM's loader fills an instance: no attribute events, nothing pending (a
     # User(**fields) set each column through the change tracking, half of this function).
-    user = User.__mapper__.class_manager.new_instance()
+    user: User = User.__mapper__.class_manager.new_instance()
     user.__dict__.update(fields)
     make_transient_to_detached(user)  # an identity; the columns count as loaded
     session.add(user)
