@@ -60,7 +60,13 @@ def main() -> None:
     _, doc = call(base, "POST", "auth/token", {"phone": "13800000002", "password": DEMO_PASSWORD})
     doctor = doc["access_token"]
     patients = call(base, "GET", "patients?page_size=100", token=doctor)[1]["items"]
-    institution = call(base, "GET", "institutions", token=doctor)[1][0]["id"]
+    # The doctor's institution: the demo citizen (her patient) is registered there; the seed
+    # also holds other institutions (the bureau's demo statistics).
+    _, mother = call(
+        base, "POST", "auth/token", {"phone": "13800000004", "password": DEMO_PASSWORD}
+    )
+    registrations = call(base, "GET", "me/registrations", token=mother["access_token"])[1]
+    institution = next(r["institution"]["id"] for r in registrations if r["active"])
     stamp = int(time.time()) % 100_000
     phones = (f"135{stamp:05d}{n:03d}" for n in itertools.count())
     lock = threading.Lock()
