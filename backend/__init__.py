@@ -17,27 +17,9 @@ from backend.extensions import api, babel
 from backend.i18n import select_locale
 
 
-class App(Flask):
-    """Flask, with `ensure_sync` remembered per function: Flask asks it of every hook and view
-    on every request (fourteen `inspect.iscoroutinefunction` calls for a GET), and the answer
-    for a function never changes. Nothing here is async, so every answer is the function."""
-
-    _synced: dict[Any, Any]
-
-    def ensure_sync(self, func: Any) -> Any:
-        try:
-            return self._synced[func]
-        except KeyError:
-            synced = self._synced[func] = super().ensure_sync(func)
-            return synced
-        except AttributeError:
-            self._synced = {}
-            return self.ensure_sync(func)
-
-
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, then every domain's init_app."""
-    app = App(__name__, instance_path=str(settings.INSTANCE_DIR))
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
     app.config.update(settings.API_SETTINGS)
     app.config.update(settings.from_env())
     if config:
